@@ -1,0 +1,1 @@
+"""Chat assistant of the immigration service unit (UKK) Kota Probolinggo."""

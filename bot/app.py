@@ -1,0 +1,112 @@
+"""The composition root: the one place that wires content, store, engine, handlers and channels.
+
+Everything here builds without network, so tests build the real thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.assistant import Assistant
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.web import web_routes
+from bot.config import Settings
+from bot.content import load_content
+from bot.context import Services
+from bot.store import Store
+from bot.store.db import Clock, utcnow
+from bot.understanding import Understanding
+
+log = logging.getLogger(__name__)
+TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram"
+
+
+@dataclass
+class App:
+    """The running pieces, closed together."""
+
+    settings: Settings
+    services: Services
+    assistant: Assistant
+    telegram: TelegramChannel | None = None
+
+    async def close(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.stop()
+        await self.services.store.close()
+
+
+async def build_app(settings: Settings, clock: Clock = utcnow, with_telegram: bool = True) -> App:
+    """Load content (raises ContentError), open the store, build the assistant and channels."""
+    content = load_content(settings.CONTENT_DIR)
+    store = await Store.open(settings.DATABASE_PATH, clock=clock)
+    services = Services(content=content, store=store, understanding=Understanding(content))
+    assistant = Assistant(services)
+    app = App(settings, services, assistant)
+    if with_telegram and settings.TELEGRAM_BOT_TOKEN is not None:
+        app.telegram = TelegramChannel(build_application(settings), assistant, settings)
+    return app
+
+
+def build_http(app: App) -> Starlette:
+    """The one HTTP server: web chat, health, and the Telegram webhook when configured."""
+
+    async def healthz(request: Request) -> Response:
+        database = "ok"
+        try:
+            await app.services.store.ping()
+        except Exception:
+            database = "error"
+        body = {
+            "status": "ok" if database == "ok" else "degraded",
+            "content": {"topics": len(app.services.content.topics)},
+            "database": database,
+        }
+        return JSONResponse(body, status_code=200 if database == "ok" else 503)
+
+    routes = [*web_routes(app.assistant), Route("/healthz", healthz)]
+    if app.telegram is not None and app.settings.TELEGRAM_WEBHOOK_URL:
+        path = urlparse(app.settings.TELEGRAM_WEBHOOK_URL).path or TELEGRAM_WEBHOOK_PATH
+        routes.append(app.telegram.webhook_route(path))
+    return Starlette(routes=routes)
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn without its own signal handling: it re-raises the signal on exit, which would
+    kill the process before Telegram and the database are closed."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve(settings: Settings) -> None:
+    """`ukkbot run`: every configured channel in one process until SIGINT/SIGTERM."""
+    app = await build_app(settings)
+    config = uvicorn.Config(
+        build_http(app), host=settings.HTTP_HOST, port=settings.HTTP_PORT, log_level="info"
+    )
+    server = _Server(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    try:
+        if app.telegram is not None:
+            await app.telegram.start()
+        log.info("web chat at http://%s:%s", settings.HTTP_HOST, settings.HTTP_PORT)
+        await server.serve()
+    finally:
+        await app.close()
+        log.info("stopped")

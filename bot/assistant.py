@@ -1,0 +1,63 @@
+"""The channel-neutral core: route a command, a button action or free text to a handler."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import Context, Services
+from bot.core import Incoming, Reply, lang_from_hint
+from bot.markup import escape_markup
+from handlers import ACTIONS, command_table
+from handlers.answer import answer_question
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    """`await assistant.handle(incoming)` → the replies to send, on any channel."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._commands = command_table()
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Never raises: a failure is logged (without message text) and answered with an apology."""
+        try:
+            return await self._route(incoming)
+        except Exception:
+            log.exception("handler failed (channel=%s)", incoming.channel)
+            lang = lang_from_hint(incoming.lang_hint)
+            return [Reply(self.services.content.t("error", lang))]
+
+    async def _route(self, incoming: Incoming) -> list[Reply]:
+        store = self.services.store
+        await store.touch_user(incoming.channel, incoming.user_key)
+        stored = await store.get_language(incoming.channel, incoming.user_key)
+        lang = stored or lang_from_hint(incoming.lang_hint)
+
+        if incoming.action is not None:
+            prefix, _, arg = incoming.action.partition(":")
+            handler = ACTIONS.get(prefix)
+            ctx = Context(incoming, lang, self.services)
+            if handler is None:
+                return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
+            return await handler(ctx, arg)
+
+        text = (incoming.text or "").strip()
+        if text.startswith("/"):
+            name, _, arg = text[1:].partition(" ")
+            ctx = Context(incoming, lang, self.services)
+            command = name.split("@", 1)[0].lower()
+            handler = self._commands.get(command)
+            if handler is None:
+                unknown = ctx.t("unknown_command", command=escape_markup(command[:32]))
+                return [ctx.reply(unknown, ctx.option("m", "btn.menu"))]
+            return await handler(ctx, arg.strip())
+        if not text:
+            ctx = Context(incoming, lang, self.services)
+            return [ctx.reply(ctx.t("unsupported_message"), ctx.option("m", "btn.menu"))]
+
+        analysis = self.services.understanding.analyse(text, default_lang=lang)
+        # A stored /bahasa choice wins; otherwise the answer follows the message's language.
+        ctx = Context(incoming, stored or analysis.lang, self.services)
+        return await answer_question(ctx, analysis)

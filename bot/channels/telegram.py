@@ -1,0 +1,267 @@
+"""Telegram through python-telegram-bot: updates → Incoming, Replies → HTML messages.
+
+Long polling by default; in webhook mode our own HTTP server receives updates (see
+`webhook_route`) and checks Telegram's secret-token header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import RetryAfter
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.assistant import Assistant
+from bot.config import Settings
+from bot.content import Content
+from bot.core import LANGS, Incoming, Reply, Role, lang_from_hint
+from bot.limits import TELEGRAM_TEXT
+from bot.markup import split_text, to_telegram_html
+from handlers import COMMANDS
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_SEND_ATTEMPTS = 5
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+SHORT_LABEL = 18  # labels up to this length go two to a keyboard row
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Options as an inline keyboard: short labels two per row, long ones alone."""
+    if not reply.options:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    for option in reply.options:
+        button = InlineKeyboardButton(option.label, callback_data=option.id)
+        if (
+            rows
+            and len(rows[-1]) == 1
+            and len(option.label) <= SHORT_LABEL
+            and len(rows[-1][0].text) <= SHORT_LABEL
+        ):
+            rows[-1].append(button)
+        else:
+            rows.append([button])
+    return InlineKeyboardMarkup(rows)
+
+
+class TelegramChannel:
+    """Owns the PTB Application and turns its updates into calls of the Assistant."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        assistant: Assistant,
+        settings: Settings,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.application = application
+        self.assistant = assistant
+        self.settings = settings
+        self._sleep = sleep
+        self._admins = frozenset(settings.ADMIN_TELEGRAM_IDS)
+        application.add_handler(CallbackQueryHandler(self.on_callback))
+        application.add_handler(MessageHandler(filters.TEXT, self.on_text))
+        application.add_handler(
+            MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, self.on_other)
+        )
+        application.add_error_handler(self.on_error)
+
+    @property
+    def content(self) -> Content:
+        return self.assistant.services.content
+
+    def _incoming(
+        self, update: Update, text: str | None = None, action: str | None = None
+    ) -> Incoming:
+        user = update.effective_user
+        chat = update.effective_chat
+        assert user is not None and chat is not None
+        role: Role = "admin" if user.id in self._admins else "resident"
+        return Incoming(
+            CHANNEL,
+            str(user.id),
+            str(chat.id),
+            text=text,
+            action=action,
+            lang_hint=user.language_code,
+            role=role,
+        )
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A typed message or /command."""
+        assert update.effective_message is not None and update.effective_chat is not None
+        replies = await self.assistant.handle(
+            self._incoming(update, text=update.effective_message.text)
+        )
+        await self.send(update.effective_chat.id, replies)
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button tap: answer the callback (or the client spins), then handle the action."""
+        query = update.callback_query
+        assert query is not None
+        await self._retry(query.answer)
+        if update.effective_chat is None or not query.data:
+            return
+        replies = await self.assistant.handle(self._incoming(update, action=query.data))
+        await self.send(update.effective_chat.id, replies)
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, photos, voice notes…: we can only read text."""
+        if update.effective_chat is None or update.effective_user is None:
+            return
+        replies = await self.assistant.handle(self._incoming(update))
+        await self.send(update.effective_chat.id, replies)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log without personal data; apologise to the person when we know the chat."""
+        log.error(
+            "telegram update failed: %s", type(context.error).__name__, exc_info=context.error
+        )
+        if isinstance(update, Update) and update.effective_chat is not None:
+            user = update.effective_user
+            lang = lang_from_hint(user.language_code if user else None)
+            try:
+                await self.send(update.effective_chat.id, [Reply(self.content.t("error", lang))])
+            except Exception:
+                log.error("could not send the apology")
+
+    async def send(self, chat_id: int | str, replies: list[Reply]) -> None:
+        """Send replies in order; long texts split at paragraphs, buttons on the last piece."""
+        bot = self.application.bot
+        for reply in replies:
+            if reply.location is not None:
+                loc = reply.location
+                await self._retry(
+                    partial(bot.send_venue, chat_id, loc.lat, loc.lon, loc.name, loc.address)
+                )
+            pieces = split_text(reply.text, TELEGRAM_TEXT)
+            for i, piece in enumerate(pieces):
+                markup = keyboard(reply) if i == len(pieces) - 1 else None
+                await self._retry(
+                    partial(
+                        bot.send_message,
+                        chat_id,
+                        to_telegram_html(piece),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                        link_preview_options=NO_PREVIEW,
+                    )
+                )
+
+    async def _retry(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Wait out a 429 (RetryAfter) and send the same call again; never drop it."""
+        for attempt in range(MAX_SEND_ATTEMPTS):
+            try:
+                return await call()
+            except RetryAfter as exc:
+                if attempt == MAX_SEND_ATTEMPTS - 1:
+                    raise
+                delay = exc.retry_after
+                await self._sleep(
+                    delay.total_seconds() if isinstance(delay, dt.timedelta) else float(delay)
+                )
+        raise AssertionError("unreachable")
+
+    async def set_commands(self) -> None:
+        """The command menu in both languages, generated from the handler registry."""
+        bot = self.application.bot
+        for lang in LANGS:
+            commands = [
+                BotCommand(c.name, self.content.t(c.description_key, lang)) for c in COMMANDS
+            ]
+            await self._retry(partial(bot.set_my_commands, commands, language_code=lang))
+        default = [BotCommand(c.name, self.content.t(c.description_key, "id")) for c in COMMANDS]
+        await self._retry(partial(bot.set_my_commands, default))
+
+    async def start(self) -> None:
+        """Initialise, publish the command menu, then poll or register the webhook."""
+        app = self.application
+        await app.initialize()
+        await self.set_commands()
+        await app.start()
+        if self.settings.TELEGRAM_WEBHOOK_URL:
+            secret = self.settings.TELEGRAM_WEBHOOK_SECRET
+            await app.bot.set_webhook(
+                self.settings.TELEGRAM_WEBHOOK_URL,
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            log.info("telegram: webhook mode")
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("telegram: polling")
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    def webhook_route(self, path: str) -> Route:
+        """POST endpoint for Telegram's webhook; 403 unless the secret header matches."""
+        secret = self.settings.TELEGRAM_WEBHOOK_SECRET
+        expected = secret.get_secret_value().encode() if secret else b""
+
+        async def receive(request: Request) -> Response:
+            given = request.headers.get(SECRET_HEADER, "").encode()
+            if not expected or not hmac.compare_digest(given, expected):
+                return Response(status_code=403)
+            try:
+                update = Update.de_json(await request.json(), self.application.bot)
+            except ValueError:
+                return Response(status_code=400)
+            await self.application.update_queue.put(update)
+            return Response(status_code=200)
+
+        return Route(path, receive, methods=["POST"])
+
+
+def build_application(
+    settings: Settings, request: BaseRequest | None = None
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The PTB Application; `request` lets tests answer the Bot API offline."""
+    assert settings.TELEGRAM_BOT_TOKEN is not None
+    builder = ApplicationBuilder().token(settings.TELEGRAM_BOT_TOKEN.get_secret_value())
+    # Throttles to Telegram's rates; a 429 still reaches _retry, which waits and resends.
+    builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
+    if settings.TELEGRAM_API_BASE_URL:
+        builder = builder.base_url(settings.TELEGRAM_API_BASE_URL)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if settings.TELEGRAM_WEBHOOK_URL:
+        builder = builder.updater(None)
+    return builder.build()

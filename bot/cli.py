@@ -1,0 +1,178 @@
+"""The `ukkbot` command: run, chat, ask, content check|show|report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import SettingsError, load_settings
+from bot.content import ContentError, check_content, load_content, report_content
+from bot.core import Lang
+from bot.markup import to_plain
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"ukkbot: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ukkbot", description="Assistant of the UKK Kota Probolinggo")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("run", help="serve the web chat and every configured channel")
+    sub.add_parser("chat", help="chat in the terminal")
+    ask = sub.add_parser("ask", help="answer questions as the bot would")
+    ask.add_argument("text", nargs="?", help="the question")
+    ask.add_argument(
+        "--lang", choices=["id", "en"], help="language when the question gives no clue"
+    )
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--batch", metavar="FILE", help="one question a line; - for standard input")
+    content = sub.add_parser("content", help="check, preview and report on content")
+    csub = content.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    check = csub.add_parser("check", help="validate the content folder")
+    check.add_argument("dir", nargs="?", type=Path)
+    show = csub.add_parser("show", help="a topic as a person sees it")
+    show.add_argument("id")
+    show.add_argument("--lang", choices=["id", "en"], default="id")
+    show.add_argument("--dir", type=Path)
+    report = csub.add_parser("report", help="unverified facts and topics due for review")
+    report.add_argument("--dir", type=Path)
+    return parser
+
+
+def _content_dir(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    return load_settings().CONTENT_DIR
+
+
+def _print_faults(error: ContentError, out: TextIO) -> None:
+    for fault in error.faults:
+        print(fault, file=out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
+    try:
+        if args.command == "content":
+            return _content(args)
+        if args.command == "ask":
+            return _ask(args)
+        return asyncio.run(_serve(args.command))
+    except SettingsError as exc:
+        print(f"ukkbot: setting {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ContentError as exc:
+        print("ukkbot: the content has faults; fix them and start again:", file=sys.stderr)
+        _print_faults(exc, sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(command: str) -> int:
+    from bot.app import build_app, serve
+    from bot.channels.console import run_console
+
+    settings = load_settings()
+    if command == "run":
+        await serve(settings)
+        return 0
+    logging.getLogger().setLevel(logging.WARNING)
+    app = await build_app(settings, with_telegram=False)
+    try:
+        await run_console(app.assistant)
+    finally:
+        await app.close()
+    return 0
+
+
+def _content(args: argparse.Namespace) -> int:
+    if args.action == "check":
+        root = _content_dir(args.dir)
+        faults = check_content(root)
+        for fault in faults:
+            print(fault)
+        if not faults:
+            print(f"{root}: ok")
+        return 1 if faults else 0
+    content = load_content(_content_dir(args.dir))
+    if args.action == "show":
+        topic = content.topics.get(args.id)
+        if topic is None:
+            print(f"ukkbot: no topic {args.id!r}", file=sys.stderr)
+            return 1
+        print(to_plain(content.topic_text(topic, args.lang)))
+        return 0
+    lines = report_content(content, dt.date.today())
+    for line in lines:
+        print(line)
+    return 0
+
+
+def _questions(args: argparse.Namespace) -> Iterable[str]:
+    if args.batch is None:
+        if not args.text:
+            raise SystemExit("ukkbot: error: give a question or --batch FILE")
+        yield args.text
+        return
+    stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+    with stream:
+        for line in stream:
+            if line.strip():
+                yield line.rstrip("\n")
+
+
+def _ask(args: argparse.Namespace) -> int:
+    return asyncio.run(_ask_all(args))
+
+
+async def _ask_all(args: argparse.Namespace) -> int:
+    """Answer each question as the bot would, without a channel: `--lang` acts like /bahasa."""
+    from bot.context import Context, Services
+    from bot.core import Incoming
+    from bot.store import Store
+    from bot.understanding import Understanding
+    from handlers.answer import answer_question
+
+    content = load_content(_content_dir(None))
+    store = await Store.open(":memory:")
+    services = Services(content=content, store=store, understanding=Understanding(content))
+    default: Lang = args.lang or "id"
+    try:
+        for question in _questions(args):
+            analysis = services.understanding.analyse(question, default_lang=default)
+            lang: Lang = args.lang or analysis.lang
+            ctx = Context(Incoming("cli", "cli", "cli", text=question), lang, services)
+            text = "\n\n".join(
+                to_plain(reply.text) for reply in await answer_question(ctx, analysis)
+            )
+            if args.json:
+                record = {
+                    "route": analysis.route,
+                    "topic_id": analysis.topic_id,
+                    "candidates": list(analysis.candidates),
+                    "lang": lang,
+                    "text": text,
+                }
+                print(json.dumps(record, ensure_ascii=False))
+            else:
+                print(text)
+    finally:
+        await store.close()
+    return 0

@@ -1,0 +1,93 @@
+"""Settings from the environment and `.env`, validated once at start (names fixed by DESIGN.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is one line naming it."""
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads. Secrets are SecretStr so they never reach a log."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
+    )
+
+    TELEGRAM_BOT_TOKEN: SecretStr | None = None
+    TELEGRAM_API_BASE_URL: str | None = None
+    TELEGRAM_WEBHOOK_URL: str | None = None
+    TELEGRAM_WEBHOOK_SECRET: SecretStr | None = None
+    DATABASE_PATH: Path = Path("data/ukkbot.sqlite3")
+    CONTENT_DIR: Path = Path("content")
+    HTTP_HOST: str = "127.0.0.1"
+    HTTP_PORT: int = Field(default=8080, ge=1, le=65535)
+    ADMIN_TELEGRAM_IDS: Annotated[list[int], NoDecode] = []
+    ADMIN_WHATSAPP_NUMBERS: Annotated[list[str], NoDecode] = []
+    WHATSAPP_ACCESS_TOKEN: SecretStr | None = None
+    WHATSAPP_PHONE_NUMBER_ID: str | None = None
+    WHATSAPP_APP_SECRET: SecretStr | None = None
+    WHATSAPP_VERIFY_TOKEN: SecretStr | None = None
+    WHATSAPP_API_BASE_URL: str = "https://graph.facebook.com/v23.0"
+    WHATSAPP_ALERT_TEMPLATE: str | None = None
+    STAFF_CHAT_ID: int | None = None
+    QUEUE_API_TOKEN: SecretStr | None = None
+    TIMEZONE: str = "Asia/Jakarta"
+
+    _split_admins = field_validator("ADMIN_TELEGRAM_IDS", "ADMIN_WHATSAPP_NUMBERS", mode="before")(
+        _split_list
+    )
+
+    @field_validator("CONTENT_DIR")
+    @classmethod
+    def _content_dir_exists(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"folder {value} does not exist")
+        return value
+
+    @field_validator("TIMEZONE")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("TELEGRAM_WEBHOOK_URL", "TELEGRAM_API_BASE_URL", "WHATSAPP_API_BASE_URL")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.TIMEZONE)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; raise SettingsError with a one-line message naming the first bad one."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {message}") from None
+    if settings.TELEGRAM_WEBHOOK_URL and not settings.TELEGRAM_WEBHOOK_SECRET:
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set")
+    return settings

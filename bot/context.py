@@ -1,0 +1,47 @@
+"""What a handler receives: the incoming message, the person's language and the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.content import Content
+from bot.core import Incoming, Lang, Option, Reply
+from bot.store import Store
+from bot.understanding import Understanding
+
+
+@dataclass(frozen=True)
+class Services:
+    """Long-lived pieces every handler may use; built once by the composition root."""
+
+    content: Content
+    store: Store
+    understanding: Understanding
+
+
+@dataclass(frozen=True)
+class Context:
+    """One message being handled."""
+
+    incoming: Incoming
+    lang: Lang
+    services: Services
+
+    @property
+    def content(self) -> Content:
+        return self.services.content
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    def t(self, key: str, **values: object) -> str:
+        """A UI string in the person's language."""
+        return self.content.t(key, self.lang, **values)
+
+    def option(self, action: str, key: str, **values: object) -> Option:
+        """A button whose label is a UI string."""
+        return Option(action, self.t(key, **values))
+
+    def reply(self, text: str, *options: Option) -> Reply:
+        return Reply(text, tuple(options))

@@ -1,0 +1,19 @@
+"""Platform limits in one place (Telegram's come from PTB's constants)."""
+
+from telegram.constants import MessageLimit
+
+TELEGRAM_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
+WHATSAPP_TEXT = 4096
+WHATSAPP_INTERACTIVE_BODY = 1024
+WHATSAPP_BUTTONS = 3
+WHATSAPP_BUTTON_TITLE = 20
+WHATSAPP_LIST_ROWS = 10
+WHATSAPP_LIST_ROW_TITLE = 24
+WHATSAPP_LIST_ROW_DESCRIPTION = 72
+WHATSAPP_LIST_BUTTON = 20
+
+CHANNEL_TEXT_LIMITS: dict[str, int] = {
+    "telegram": TELEGRAM_TEXT,
+    "whatsapp": WHATSAPP_TEXT,
+    "whatsapp-interactive": WHATSAPP_INTERACTIVE_BODY,
+}

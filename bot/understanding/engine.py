@@ -1,0 +1,283 @@
+"""Rank topics, routes and neighbouring services for a message, then decide what to do.
+
+Scoring: BM25 over small documents (a topic's title, keywords and each sample question), the
+best document per label, normalised by the question's IDF mass so that it reads "how much of
+the question is explained"; fused with character n-gram TF-IDF cosine per label. A question
+that names a document type (passport vs stay permit) down-weights the other type's topics.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from bot.content import Content
+from bot.core import LANGS, Lang
+from bot.understanding.normalise import Normaliser
+
+Route = Literal["topic", "clarify", "queue", "announcements", "human", "smalltalk", "unknown"]
+
+_TICKET = re.compile(r"\b([a-z])\s*[-.]?\s*0*(\d{1,3})\b")
+_QUEUE_WORDS = frozenset(
+    (
+        "antrian", "antri", "antre", "antrean", "nomor", "nomer", "no", "nmr", "dipanggil",
+        "giliran", "panggil", "queue", "number", "turn", "called",
+    )
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Calibrated on the dev split of benchmarks/questions.tsv (see BENCHMARKS.md)."""
+
+    answer: float = 0.55
+    clarify: float = 0.32
+    margin: float = 0.08
+    doc_type_gate: float = 0.55
+    ngram_weight: float = 0.3
+    unknown_token_weight: float = 0.5  # times the mean IDF: unknown words count, but less
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a message is about, and what the assistant should do with it."""
+
+    route: Route
+    lang: Lang
+    topic_id: str | None = None
+    candidates: tuple[str, ...] = ()
+    neighbour_id: str | None = None
+    ticket: str | None = None
+    smalltalk: str | None = None
+    normalised: str = ""
+    scores: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+
+class _BM25:
+    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.3) -> None:
+        self.k1, self.b = k1, b
+        self.lengths = [len(d) for d in docs]
+        self.avgdl = sum(self.lengths) / max(len(docs), 1)
+        df: Counter[str] = Counter()
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, doc in enumerate(docs):
+            for term, tf in Counter(doc).items():
+                df[term] += 1
+                self.postings[term].append((i, tf))
+        n = len(docs)
+        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.mean_idf = sum(self.idf.values()) / max(len(self.idf), 1)
+
+    def scores(self, terms: Iterable[str]) -> dict[int, float]:
+        out: dict[int, float] = defaultdict(float)
+        for term in terms:
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            for doc, tf in self.postings[term]:
+                norm = tf + self.k1 * (1 - self.b + self.b * self.lengths[doc] / self.avgdl)
+                out[doc] += idf * tf * (self.k1 + 1) / norm
+        return out
+
+
+def _ngrams(words: Iterable[str]) -> Counter[str]:
+    grams: Counter[str] = Counter()
+    for word in words:
+        padded = f" {word} "
+        for n in (3, 4):
+            grams.update(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return grams
+
+
+class _NgramIndex:
+    """Character n-gram TF-IDF with one document per label; cosine similarity."""
+
+    def __init__(self, docs: dict[str, list[str]]) -> None:
+        counts = {label: _ngrams(words) for label, words in docs.items()}
+        df: Counter[str] = Counter()
+        for grams in counts.values():
+            df.update(grams.keys())
+        n = len(docs)
+        self.idf = {g: math.log((1 + n) / (1 + c)) + 1 for g, c in df.items()}
+        self.postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for label, grams in counts.items():
+            vec = {g: (1 + math.log(c)) * self.idf[g] for g, c in grams.items()}
+            length = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+            for g, v in vec.items():
+                self.postings[g].append((label, v / length))
+
+    def scores(self, words: Iterable[str]) -> dict[str, float]:
+        grams = _ngrams(words)
+        vec = {g: (1 + math.log(c)) * self.idf[g] for g, c in grams.items() if g in self.idf}
+        length = math.sqrt(sum(v * v for v in vec.values()))
+        out: dict[str, float] = defaultdict(float)
+        if not length:
+            return out
+        for g, v in vec.items():
+            for label, w in self.postings[g]:
+                out[label] += v / length * w
+        return out
+
+
+class Understanding:
+    """Built once from the content; `analyse` is pure and fast."""
+
+    def __init__(
+        self, content: Content, thresholds: Thresholds | None = None, ticket_letters: str = "abc"
+    ) -> None:
+        self.content = content
+        self.thresholds = thresholds or Thresholds()
+        self.ticket_letters = ticket_letters.lower()
+        self.normaliser = Normaliser(content.lexicon)
+        labels: list[str] = []
+        docs: list[list[str]] = []
+        ngram_docs: dict[str, list[str]] = defaultdict(list)
+
+        def add(label: str, texts: Iterable[str]) -> None:
+            for text in texts:
+                tokens = self.normaliser.tokens(text)
+                if tokens:
+                    labels.append(label)
+                    docs.append(tokens)
+                    ngram_docs[label].extend(self._content_words(text))
+
+        for topic in content.topics.values():
+            for lang in LANGS:
+                add(
+                    f"t:{topic.id}",
+                    [topic.title.get(lang), *topic.keywords.get(lang), *topic.questions.get(lang)],
+                )
+        for neighbour in content.neighbours:
+            for lang in LANGS:
+                add(
+                    f"n:{neighbour.id}", [neighbour.title.get(lang), *neighbour.questions.get(lang)]
+                )
+        for route in ("queue", "announcements", "human"):
+            phrases = getattr(content.routes, route)
+            for lang in LANGS:
+                add(f"r:{route}", phrases.get(lang))
+
+        self._labels = labels
+        self._bm25 = _BM25(docs)
+        self._ngrams = _NgramIndex(ngram_docs)
+        self._vocab = sorted(self._bm25.idf)
+        self._label_type = {f"t:{t.id}": t.category for t in content.topics.values()}
+        self._doc_types = {
+            w: kind for kind, words in content.lexicon.doc_types.items() for w in words
+        }
+        self._smalltalk = {
+            " ".join(self._content_words(phrase, keep_stopwords=True)): kind
+            for kind, phrases in content.routes.smalltalk.items()
+            for lang in LANGS
+            for phrase in phrases.get(lang)
+        }
+        for word in self._vocab:  # pre-warm the stem cache with the index vocabulary
+            self.normaliser.stem(word)
+
+    def _content_words(self, text: str, keep_stopwords: bool = False) -> list[str]:
+        stop = frozenset(self.content.lexicon.stopwords)
+        words = [w for raw in self.normaliser.words(text) for w in self.normaliser.canonical(raw)]
+        return words if keep_stopwords else [w for w in words if w not in stop]
+
+    def detect_language(self, text: str) -> Lang | None:
+        """English or Indonesian, or None when the message gives no clue (e.g. "itas")."""
+        share = self.normaliser.english_share(text)
+        if share >= 0.25:
+            return "en"
+        words = self.normaliser.words(text)
+        return (
+            "id" if len(words) >= 2 or (words and words[0] in self.content.lexicon.slang) else None
+        )
+
+    def _correct(self, token: str) -> str:
+        if token in self._bm25.idf or len(token) < 4 or token.isdigit():
+            return token
+        match = process.extractOne(token, self._vocab, scorer=fuzz.ratio, score_cutoff=80)
+        return str(match[0]) if match else token
+
+    def _ticket(self, text: str) -> str | None:
+        for letter, number in _TICKET.findall(text.lower()):
+            if letter in self.ticket_letters:
+                return f"{letter.upper()}-{int(number):03d}"
+        return None
+
+    def analyse(self, text: str, default_lang: Lang = "id") -> Analysis:
+        """Classify one message."""
+        lang = self.detect_language(text) or default_lang
+        words = self._content_words(text, keep_stopwords=True)
+        normalised = " ".join(words)
+        ticket = self._ticket(text)
+        if ticket and (set(words) & _QUEUE_WORDS or len(words) <= 2):
+            return Analysis("queue", lang, ticket=ticket, normalised=normalised)
+
+        stop = frozenset(self.content.lexicon.stopwords)
+        meaningful = [w for w in words if w not in stop]
+        small = self._smalltalk.get(" ".join(meaningful)) or self._smalltalk.get(normalised)
+        if small is not None:
+            return Analysis("smalltalk", lang, smalltalk=small, normalised=normalised)
+
+        scores = self.score(text)
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        topics = [label[2:] for label, _ in ranked if label.startswith("t:")]
+        candidates = tuple(topics[:5])
+        if not ranked:
+            return Analysis(
+                "unknown", lang, candidates=candidates, normalised=normalised, scores=scores
+            )
+        best_label, best = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        th = self.thresholds
+        base = {"lang": lang, "candidates": candidates, "normalised": normalised, "scores": scores}
+
+        if best < th.clarify:
+            return Analysis("unknown", **base)  # type: ignore[arg-type]
+        kind, _, name = best_label.partition(":")
+        if kind == "n":
+            return Analysis("unknown", neighbour_id=name, **base)  # type: ignore[arg-type]
+        if kind == "r":
+            return Analysis(name, **base)  # type: ignore[arg-type]
+        if best >= th.answer and best - second >= th.margin:
+            return Analysis("topic", topic_id=name, **base)  # type: ignore[arg-type]
+        close = [t for t in topics[:3] if scores[f"t:{t}"] >= max(th.clarify, best - 2 * th.margin)]
+        if len(close) == 1 and best >= th.answer:
+            return Analysis("topic", topic_id=name, **base)  # type: ignore[arg-type]
+        return Analysis("clarify", **{**base, "candidates": tuple(close[:3]) or candidates[:3]})  # type: ignore[arg-type]
+
+    def score(self, text: str) -> dict[str, float]:
+        """Fused score per label (t:topic, n:neighbour, r:route), 0..1."""
+        tokens = [self._correct(t) for t in self.normaliser.tokens(text)]
+        if not tokens:
+            return {}
+        unique = list(dict.fromkeys(tokens))
+        th = self.thresholds
+        mass = sum(
+            self._bm25.idf.get(t, th.unknown_token_weight * self._bm25.mean_idf) for t in unique
+        )
+        best: dict[str, float] = {}
+        for doc, value in self._bm25.scores(unique).items():
+            label = self._labels[doc]
+            best[label] = max(best.get(label, 0.0), min(value / mass, 1.0))
+        grams = self._ngrams.scores(self._content_words(text))
+        query_types = {
+            self._doc_types[w] for w in self._content_words(text) if w in self._doc_types
+        }
+        fused: dict[str, float] = {}
+        for label in set(best) | set(grams):
+            value = (1 - th.ngram_weight) * best.get(label, 0.0) + th.ngram_weight * grams.get(
+                label, 0.0
+            )
+            label_type = self._label_type.get(label)
+            if (
+                query_types
+                and label_type in self._doc_types.values()
+                and label_type not in query_types
+            ):
+                value *= th.doc_type_gate
+            fused[label] = value
+        return fused

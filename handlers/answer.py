@@ -1,0 +1,32 @@
+"""Answering typed questions from what the understanding engine made of them."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.core import Reply
+from bot.understanding import Analysis
+from handlers import browse, queue
+from handlers.start import main_menu
+
+
+async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
+    """Answer, ask which topic was meant, hand over to a route, or decline honestly."""
+    match analysis.route:
+        case "topic" if analysis.topic_id:
+            return await browse.show_topic(ctx, analysis.topic_id)
+        case "clarify" if analysis.candidates:
+            options = [browse.topic_option(ctx, topic_id) for topic_id in analysis.candidates]
+            return [Reply(ctx.t("clarify"), (*options, ctx.option("m", "btn.menu")))]
+        case "queue":
+            return await queue.show_queue(ctx, analysis.ticket or "")
+        case "announcements":
+            return await queue.show_announcements(ctx, "")
+        case "human":
+            return [Reply(ctx.t("human"), main_menu(ctx))]
+        case "smalltalk":
+            return [Reply(ctx.t(f"smalltalk.{analysis.smalltalk or 'hello'}"), main_menu(ctx))]
+    if analysis.neighbour_id:
+        neighbour = next(n for n in ctx.content.neighbours if n.id == analysis.neighbour_id)
+        text = ctx.t("neighbour", redirect=neighbour.redirect.get(ctx.lang))
+        return [Reply(text, (ctx.option("m", "btn.menu"),))]
+    return [Reply(ctx.t("fallback"), main_menu(ctx))]

@@ -1,0 +1,45 @@
+"""Browsing curated content: category → topic list → topic answer."""
+
+from __future__ import annotations
+
+from bot.content.loader import CATEGORIES
+from bot.context import Context
+from bot.core import Location, Option, Reply
+
+
+def topic_option(ctx: Context, topic_id: str) -> Option:
+    return Option(f"t:{topic_id}", ctx.content.topics[topic_id].title.get(ctx.lang))
+
+
+async def show_category(ctx: Context, category: str) -> list[Reply]:
+    """List the topics of one category as buttons."""
+    if category not in CATEGORIES:
+        return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
+    options = [topic_option(ctx, topic.id) for topic in ctx.content.topics_in(category)]
+    return [Reply(ctx.t(f"category.{category}"), (*options, ctx.option("m", "btn.menu")))]
+
+
+async def show_topic(ctx: Context, topic_id: str) -> list[Reply]:
+    """A topic's answer, with related topics and Back/Menu buttons."""
+    topic = ctx.content.topics.get(topic_id)
+    if topic is None:
+        return [ctx.reply(ctx.t("unknown_topic"), ctx.option("m", "btn.menu"))]
+    related = [topic_option(ctx, rid) for rid in topic.related]
+    options = (*related, ctx.option(f"c:{topic.category}", "btn.back"), ctx.option("m", "btn.menu"))
+    text = ctx.content.topic_text(topic, ctx.lang)
+    if related:
+        text = f"{text}\n\n{ctx.t('related')}"
+    replies = [Reply(text, options)]
+    if topic.id == "lokasi":
+        replies.insert(0, location_reply(ctx))
+    return replies
+
+
+def location_reply(ctx: Context) -> Reply:
+    """The office on a map: a pin when coordinates are set, else a map search link."""
+    place = ctx.content.office.location
+    caption = ctx.t("location_caption", map_url=place.map_url)
+    if place.lat is None or place.lon is None:
+        return Reply(caption)
+    address = ctx.content.fill("{office:address}", ctx.lang)
+    return Reply(caption, location=Location(place.name, address, place.lat, place.lon))

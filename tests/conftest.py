@@ -1,0 +1,101 @@
+"""Shared fixtures: the real content, a fresh store per test, the real assistant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.content import Content, load_content
+from bot.context import Services
+from bot.core import Incoming, Reply
+from bot.store import Store
+from bot.understanding import Understanding
+
+os.environ.setdefault(
+    "PTB_TIMEDELTA", "1"
+)  # PTB 23 behaviour: RetryAfter.retry_after is a timedelta
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT_DIR = ROOT / "content"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+class FixedClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    return load_content(CONTENT_DIR)
+
+
+@pytest.fixture(scope="session")
+def understanding(content: Content) -> Understanding:
+    return Understanding(content)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC))  # Monday 09.00 WIB
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Store]:
+    db = await Store.open(tmp_path / "bot.sqlite3", clock=clock)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def services(content: Content, store: Store, understanding: Understanding) -> Services:
+    return Services(content=content, store=store, understanding=understanding)
+
+
+@pytest.fixture
+def assistant(services: Services) -> Assistant:
+    return Assistant(services)
+
+
+class Chat:
+    """A collecting channel: one person talking to the assistant."""
+
+    def __init__(
+        self, assistant: Assistant, user: str = "u1", lang_hint: str | None = None
+    ) -> None:
+        self.assistant = assistant
+        self.user = user
+        self.lang_hint = lang_hint
+
+    async def say(self, text: str) -> list[Reply]:
+        return await self.assistant.handle(
+            Incoming("test", self.user, self.user, text=text, lang_hint=self.lang_hint)
+        )
+
+    async def tap(self, action: str) -> list[Reply]:
+        return await self.assistant.handle(
+            Incoming("test", self.user, self.user, action=action, lang_hint=self.lang_hint)
+        )
+
+
+@pytest.fixture
+def chat(assistant: Assistant) -> Chat:
+    return Chat(assistant)
+
+
+def option_ids(replies: list[Reply]) -> list[str]:
+    return [option.id for reply in replies for option in reply.options]
+
+
+def all_text(replies: list[Reply]) -> str:
+    return "\n".join(reply.text for reply in replies)

@@ -1,0 +1,121 @@
+"""The router and handlers through the Assistant, with a collecting channel."""
+
+from __future__ import annotations
+
+from bot.assistant import Assistant
+from bot.content import Content
+from bot.core import Incoming
+from tests.conftest import Chat, all_text, option_ids
+
+MAIN_MENU = ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang"]
+
+
+async def test_start_greets_and_shows_main_menu(chat: Chat, content: Content) -> None:
+    replies = await chat.say("/start")
+    assert "UKK Kota Probolinggo" in all_text(replies)
+    assert option_ids(replies) == MAIN_MENU
+
+
+async def test_mulai_is_an_alias_of_start(chat: Chat) -> None:
+    assert option_ids(await chat.say("/mulai")) == MAIN_MENU
+
+
+async def test_deep_link_opens_the_topic(chat: Chat, content: Content) -> None:
+    replies = await chat.say("/start paspor-baru")
+    assert content.topics["paspor-baru"].title.id in all_text(replies)
+    assert "c:paspor" in option_ids(replies) and "m" in option_ids(replies)
+
+
+async def test_deep_link_to_unknown_topic_says_so(chat: Chat, content: Content) -> None:
+    replies = await chat.say("/start tidak-ada")
+    assert all_text(replies) == content.t("unknown_topic", "id")
+
+
+async def test_category_lists_its_topics_then_topic_offers_related_and_back(
+    chat: Chat, content: Content
+) -> None:
+    listing = await chat.tap("c:paspor")
+    ids = option_ids(listing)
+    assert {f"t:{t.id}" for t in content.topics_in("paspor")} <= set(ids)
+    answer = await chat.tap("t:paspor-baru")
+    related = [f"t:{r}" for r in content.topics["paspor-baru"].related]
+    assert option_ids(answer) == [*related, "c:paspor", "m"]
+
+
+async def test_topic_answer_shows_the_fee_from_fees_yaml(chat: Chat, content: Content) -> None:
+    text = all_text(await chat.tap("t:paspor-baru"))
+    assert "Rp950.000" in text and "{fee:" not in text
+
+
+async def test_language_choice_is_stored_and_used(assistant: Assistant, content: Content) -> None:
+    chat = Chat(assistant, user="lang-user")
+    await chat.say("/bahasa en")
+    replies = await chat.say("/start")
+    assert content.t("menu.paspor", "en") in [o.label for r in replies for o in r.options]
+    assert await assistant.services.store.get_language("test", "lang-user") == "en"
+
+
+async def test_language_button_flow(chat: Chat) -> None:
+    assert option_ids(await chat.tap("lang")) == ["lang:id", "lang:en"]
+    replies = await chat.tap("lang:en")
+    assert "English" in all_text(replies)
+
+
+async def test_platform_language_decides_before_a_choice(
+    assistant: Assistant, content: Content
+) -> None:
+    english = Chat(assistant, user="en-user", lang_hint="en-GB")
+    replies = await english.say("/menu")
+    assert all_text(replies) == content.t("menu_prompt", "en")
+    other = Chat(assistant, user="de-user", lang_hint="de")
+    assert all_text(await other.say("/menu")) == content.t("menu_prompt", "id")
+
+
+async def test_free_text_is_answered_from_content(chat: Chat, content: Content) -> None:
+    replies = await chat.say("paspor saya hilang gimana ngurusnya")
+    assert content.topics["paspor-hilang"].title.id in all_text(replies)
+
+
+async def test_free_text_in_english_is_answered_in_english(chat: Chat, content: Content) -> None:
+    replies = await chat.say("how much is the overstay fine per day")
+    assert content.topics["overstay"].title.en in all_text(replies)
+
+
+async def test_nonsense_gets_the_fallback_with_the_menu(chat: Chat, content: Content) -> None:
+    replies = await chat.say("resep rendang padang yang enak")
+    assert all_text(replies) == content.t("fallback", "id")
+    assert option_ids(replies) == MAIN_MENU
+
+
+async def test_unknown_command_and_stale_button_are_explained(chat: Chat, content: Content) -> None:
+    assert all_text(await chat.say("/tidakada")) == content.t(
+        "unknown_command", "id", command="tidakada"
+    )
+    assert all_text(await chat.tap("zz:1")) == content.t("unknown_action", "id")
+
+
+async def test_queue_and_announcements_answer_until_their_features_land(
+    chat: Chat, content: Content
+) -> None:
+    assert all_text(await chat.say("/antrian")) == content.t("coming_soon.queue", "id")
+    assert all_text(await chat.tap("a")) == content.t("coming_soon.announcements", "id")
+
+
+async def test_a_message_without_text_gets_the_text_only_notice(
+    assistant: Assistant, content: Content
+) -> None:
+    replies = await assistant.handle(Incoming("test", "u9", "u9"))
+    assert all_text(replies) == content.t("unsupported_message", "id")
+
+
+async def test_a_failing_handler_gets_an_apology_and_the_bot_keeps_serving(
+    assistant: Assistant, content: Content
+) -> None:
+    await assistant.services.store.close()  # every database call now fails
+    replies = await assistant.handle(Incoming("test", "u1", "u1", text="/start", lang_hint="en"))
+    assert all_text(replies) == content.t("error", "en")
+
+
+async def test_location_topic_sends_the_map_link(chat: Chat, content: Content) -> None:
+    replies = await chat.tap("t:lokasi")
+    assert content.office.location.map_url in all_text(replies)

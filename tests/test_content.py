@@ -1,0 +1,146 @@
+"""Content loading and `ukkbot content check`: faults reported with file and field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import main
+from bot.content import REQUIRED_TOPIC_IDS, Content, check_content, load_content, report_content
+from bot.core import LANGS
+from bot.limits import CHANNEL_TEXT_LIMITS
+from bot.markup import split_text
+from tests.conftest import CONTENT_DIR, ROOT
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, target)
+    return target
+
+
+def edit_yaml(path: Path, change: object) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)  # type: ignore[operator]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_shipped_content_passes_the_check() -> None:
+    assert [str(f) for f in check_content(CONTENT_DIR)] == []
+
+
+def test_every_required_topic_exists_in_both_languages(content: Content) -> None:
+    for topic_id in REQUIRED_TOPIC_IDS:
+        topic = content.topics[topic_id]
+        for lang in LANGS:
+            assert content.topic_text(topic, lang).strip()
+            assert len(topic.questions.get(lang)) >= 8
+
+
+def test_every_rendered_answer_fits_every_channel(content: Content) -> None:
+    for topic in content.topics.values():
+        for lang in LANGS:
+            text = content.topic_text(topic, lang)
+            assert "{" not in text and "}" not in text
+            for limit in CHANNEL_TEXT_LIMITS.values():
+                assert all(len(piece) <= limit for piece in split_text(text, limit))
+
+
+def test_a_missing_field_is_reported_with_file_and_field(copy: Path) -> None:
+    edit_yaml(copy / "topics" / "lokasi.yaml", lambda d: d.pop("summary"))
+    assert "content/topics/lokasi.yaml: summary: Field required" in [
+        str(f) for f in check_content(copy)
+    ]
+
+
+def test_an_unknown_placeholder_is_reported(copy: Path) -> None:
+    edit_yaml(
+        copy / "topics" / "lokasi.yaml",
+        lambda d: d["body"].update(en=d["body"]["en"] + " {fee:nope}"),
+    )
+    faults = [str(f) for f in check_content(copy)]
+    assert "content/topics/lokasi.yaml: body.en: unknown placeholder {fee:nope}" in faults
+
+
+def test_unknown_related_id_and_missing_required_topic_are_reported(copy: Path) -> None:
+    edit_yaml(copy / "topics" / "lokasi.yaml", lambda d: d.update(related=["tidak-ada"]))
+    (copy / "topics" / "calo.yaml").unlink()
+    faults = [str(f) for f in check_content(copy)]
+    assert "content/topics/lokasi.yaml: related: unknown topic id 'tidak-ada'" in faults
+    assert "content/topics: id: required topic 'calo' is missing" in faults
+
+
+def test_too_few_sample_questions_and_bad_source_are_reported(copy: Path) -> None:
+    def spoil(d: dict[str, object]) -> None:
+        d["questions"]["en"] = ["where"]  # type: ignore[index]
+        d["sources"][0]["url"] = "not a url"  # type: ignore[index]
+
+    edit_yaml(copy / "topics" / "lokasi.yaml", spoil)
+    faults = "\n".join(str(f) for f in check_content(copy))
+    assert "content/topics/lokasi.yaml: questions: en: at least 8 sample questions needed" in faults
+    assert "content/topics/lokasi.yaml: sources.0.url:" in faults
+
+
+def test_a_duplicate_id_and_a_broken_yaml_are_reported(copy: Path) -> None:
+    shutil.copy(copy / "topics" / "lokasi.yaml", copy / "topics" / "lokasi-2.yaml")
+    (copy / "fees.yaml").write_text("fees: [unclosed\n", encoding="utf-8")
+    faults = "\n".join(str(f) for f in check_content(copy))
+    assert "content/topics/lokasi-2.yaml: id: 'lokasi' does not match the file name" in faults
+    assert re.search(r"content/fees.yaml: line \d+: not valid YAML", faults)
+
+
+def test_changing_a_fee_changes_every_answer_that_shows_it(copy: Path) -> None:
+    before = load_content(copy)
+    showing = [
+        t.id for t in before.topics.values() if "{fee:epaspor_10}" in t.summary.id + t.body.id
+    ]
+    assert len(showing) >= 2
+    edit_yaml(copy / "fees.yaml", lambda d: d["fees"]["epaspor_10"].update(amount=1_250_000))
+    after = load_content(copy)
+    for topic_id in showing:
+        text = after.topic_text(after.topics[topic_id], "id")
+        assert "Rp1.250.000" in text
+
+
+def test_unverified_fee_is_marked_in_the_answer(content: Content) -> None:
+    assert content.fill("{fee:overstay_per_hari}", "en") == "Rp1,000,000 (to be confirmed)"
+    assert content.fill("{fee:epaspor_10}", "id") == "Rp950.000"
+
+
+def test_report_lists_unverified_facts_and_stale_topics(content: Content) -> None:
+    lines = report_content(content, content.topics["lokasi"].reviewed + dt.timedelta(days=181))
+    assert any(line.startswith("office.yaml: hours: unverified") for line in lines)
+    assert any("topics/lokasi.yaml: reviewed: 181 days ago" in line for line in lines)
+    fresh = report_content(content, content.topics["lokasi"].reviewed)
+    assert not any("days ago" in line for line in fresh)
+
+
+def test_content_check_command_exit_codes(copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["content", "check", str(copy)]) == 0
+    edit_yaml(copy / "topics" / "lokasi.yaml", lambda d: d.pop("title"))
+    assert main(["content", "check", str(copy)]) == 1
+    assert "content/topics/lokasi.yaml: title: Field required" in capsys.readouterr().out
+
+
+def test_content_show_prints_plain_text_and_fails_on_unknown_id(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["content", "show", "paspor-baru", "--lang", "en", "--dir", str(CONTENT_DIR)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Applying for a new passport") and "**" not in out
+    assert main(["content", "show", "nope", "--dir", str(CONTENT_DIR)]) == 1
+
+
+def test_every_ui_key_used_in_code_exists(content: Content) -> None:
+    used: set[str] = set()
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/*.py")]:
+        used |= set(re.findall(r"\bt\(\s*\"([a-z_.]+)\"", path.read_text()))
+        used |= set(re.findall(r"option\(\s*\"[^\"]*\",\s*\"([a-z_.]+)\"", path.read_text()))
+    assert used, "the scan found no keys: the pattern is stale"
+    assert sorted(used - set(content.ui)) == []

@@ -1,0 +1,158 @@
+"""The Telegram adapter through PTB's real dispatch (Application.process_update), offline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from bot.app import App, build_app
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.config import load_settings
+from tests.conftest import CONTENT_DIR, FixedClock
+from tests.fake_telegram import FakeBotApi, callback_update, retry_after, text_update
+
+
+class Harness:
+    def __init__(
+        self, app: App, channel: TelegramChannel, api: FakeBotApi, sleeps: list[float]
+    ) -> None:
+        self.app, self.channel, self.api, self.sleeps = app, channel, api, sleeps
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        application = self.channel.application
+        await application.process_update(Update.de_json(data, application.bot))
+
+
+async def make_harness(db: Path, clock: FixedClock, api: FakeBotApi | None = None) -> Harness:
+    settings = load_settings(
+        TELEGRAM_BOT_TOKEN="123:ABC",
+        DATABASE_PATH=db,
+        CONTENT_DIR=CONTENT_DIR,
+        ADMIN_TELEGRAM_IDS="42",
+    )
+    app = await build_app(settings, clock=clock, with_telegram=False)
+    api = api or FakeBotApi()
+    sleeps: list[float] = []
+
+    async def record_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    channel = TelegramChannel(
+        build_application(settings, request=api), app.assistant, settings, sleep=record_sleep
+    )
+    app.telegram = channel
+    await channel.application.initialize()
+    return Harness(app, channel, api, sleeps)
+
+
+@pytest.fixture
+async def tg(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Harness]:
+    harness = await make_harness(tmp_path / "tg.sqlite3", clock)
+    yield harness
+    await harness.app.close()
+
+
+def keyboard_data(params: dict[str, Any]) -> list[str]:
+    markup = params.get("reply_markup")
+    if markup is None:
+        return []
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return [button["callback_data"] for row in markup["inline_keyboard"] for button in row]
+
+
+async def test_start_command_replies_with_greeting_and_menu_keyboard(tg: Harness) -> None:
+    await tg.feed(text_update(1, 7, "/start"))
+    [message] = tg.api.sent()
+    assert message["parse_mode"] == "HTML"
+    assert "<b>UKK Kota Probolinggo</b>" in message["text"]
+    assert keyboard_data(message) == ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang"]
+
+
+async def test_deep_link_opens_topic(tg: Harness) -> None:
+    await tg.feed(text_update(1, 7, "/start paspor-baru"))
+    text = tg.api.sent()[-1]["text"]
+    assert "Membuat paspor baru" in text
+
+
+async def test_button_tap_answers_the_callback_and_fits_callback_limits(tg: Harness) -> None:
+    await tg.feed(callback_update(2, 7, "c:wna"))
+    assert [c.method for c in tg.api.calls if c.method == "answerCallbackQuery"] == [
+        "answerCallbackQuery"
+    ]
+    data = keyboard_data(tg.api.sent()[-1])
+    assert "t:itas" in data
+    assert all(len(d.encode()) <= 64 for d in data)
+
+
+async def test_every_callback_data_in_every_menu_fits_64_bytes(tg: Harness) -> None:
+    for i, action in enumerate(["c:paspor", "c:wna", "c:kantor", "lang"]):
+        await tg.feed(callback_update(10 + i, 7, action))
+    for message in tg.api.sent():
+        assert all(0 < len(d.encode()) <= 64 for d in keyboard_data(message))
+
+
+async def test_language_choice_survives_a_new_application(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    db = tmp_path / "persist.sqlite3"
+    first = await make_harness(db, clock)
+    await first.feed(callback_update(1, 7, "lang:en"))
+    await first.app.close()
+    second = await make_harness(db, clock)
+    try:
+        await second.feed(text_update(2, 7, "/menu", language="id"))
+        assert second.api.sent()[-1]["text"] == "Main menu. Please choose:"
+    finally:
+        await second.app.close()
+
+
+async def test_retry_after_is_waited_out_and_the_message_sent_again(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    api = FakeBotApi(fail_next={"sendMessage": [retry_after(3)]})
+    harness = await make_harness(tmp_path / "r.sqlite3", clock, api)
+    try:
+        await harness.feed(text_update(1, 7, "/menu"))
+        attempts = harness.api.sent()
+        assert len(attempts) == 2 and attempts[0] == attempts[1]
+        assert harness.sleeps == [3.0]
+    finally:
+        await harness.app.close()
+
+
+async def test_user_text_is_escaped_in_html(tg: Harness) -> None:
+    await tg.feed(text_update(1, 7, "/x<b>&</b>"))
+    text = tg.api.sent()[-1]["text"]
+    assert "/x&lt;b&gt;&amp;&lt;/b&gt;" in text
+    await tg.feed(text_update(2, 7, "<script>alert(1)</script> & paspor"))
+    for message in tg.api.sent():
+        assert "<script>" not in message["text"]
+
+
+async def test_sticker_gets_text_only_notice(tg: Harness) -> None:
+    update = text_update(1, 7, "x")
+    del update["message"]["text"]
+    update["message"]["sticker"] = {
+        "file_id": "s", "file_unique_id": "s", "width": 1, "height": 1, "is_animated": False,
+        "is_video": False, "type": "regular",
+    }  # fmt: skip
+    await tg.feed(update)
+    assert "hanya bisa membaca pesan teks" in tg.api.sent()[-1]["text"]
+
+
+async def test_command_menu_is_published_in_both_languages(tg: Harness) -> None:
+    await tg.channel.set_commands()
+    calls = tg.api.sent("setMyCommands")
+    languages = {c.get("language_code") for c in calls}
+    assert languages == {"id", "en", None}
+    english = next(c for c in calls if c.get("language_code") == "en")
+    commands = english["commands"]
+    if isinstance(commands, str):
+        commands = json.loads(commands)
+    assert {"command": "start", "description": "Start and main menu"} in commands
