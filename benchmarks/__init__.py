@@ -1,0 +1,1 @@
+"""Accuracy and speed harnesses; run with `make bench` (not part of `make test`)."""

@@ -1,0 +1,69 @@
+"""Calibrate the engine's thresholds on the dev split only (never on test).
+
+    python -m benchmarks.tune
+
+Objective: the most in-scope questions answered right, subject to at most 3 % answered wrongly
+and at least 90 % of out-of-scope questions declined; prints the best settings found.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+from benchmarks.accuracy import CONTENT, load_rows
+from bot.content import load_content
+from bot.understanding import Understanding
+from bot.understanding.engine import Thresholds, decide
+
+MAX_WRONG = 0.03
+MIN_OOS_RECALL = 0.90
+
+
+def main() -> None:
+    engine = Understanding(load_content(CONTENT))
+    rows = [r for r in load_rows("dev") if not r.expected.startswith("route:")]
+    in_scope = [r for r in rows if r.expected != "oos"]
+    oos = [r for r in rows if r.expected == "oos"]
+    best: tuple[float, Thresholds] | None = None
+    grid = itertools.product((0.2, 0.3, 0.4), (0.5, 1.0), (0.4, 0.6), (0.0, 0.5, 0.8, 1.0))
+    for ngram, unknown, gate, cosine in grid:
+        base = replace(
+            engine.thresholds,
+            ngram_weight=ngram,
+            unknown_token_weight=unknown,
+            doc_type_gate=gate,
+            cosine_weight=cosine,
+        )
+        engine.thresholds = base
+        cached = [(r, engine.score(r.question)) for r in rows]
+        for answer, clarify, margin in itertools.product(
+            (0.45, 0.5, 0.55, 0.6, 0.65, 0.7),
+            (0.3, 0.35, 0.4, 0.45, 0.5),
+            (0.0, 0.02, 0.04, 0.06, 0.08),
+        ):
+            if clarify > answer:
+                continue
+            th = replace(base, answer=answer, clarify=clarify, margin=margin)
+            right = wrong = declined_oos = clarified = 0
+            for row, scores in cached:
+                route, topic, _, candidates = decide(scores, th)
+                if row.expected == "oos":
+                    declined_oos += route == "unknown"
+                elif route == "topic":
+                    right += topic == row.expected
+                    wrong += topic != row.expected
+                elif route == "clarify":
+                    clarified += row.expected in candidates
+            if wrong / len(in_scope) > MAX_WRONG or declined_oos / len(oos) < MIN_OOS_RECALL:
+                continue
+            value = (right + 0.3 * clarified) / len(in_scope)
+            if best is None or value > best[0]:
+                best = (value, th)
+                counts = f"right={right} wrong={wrong} clarified={clarified} oos={declined_oos}"
+                print(f"{value:.3f} {counts}/{len(oos)} {th}")
+    print("best:", best)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""The understanding engine: normalisation, routes, gating, and the dev-split accuracy floor."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.accuracy import evaluate, load_rows
+from bot.understanding import Understanding
+
+# Recorded with `python -m benchmarks.accuracy --split dev` (see BENCHMARKS.md); the test
+# fails when a change makes the engine worse on the dev split.
+DEV_TOP1_FLOOR = 0.56
+DEV_WRONG_CEILING = 0.03
+DEV_OOS_RECALL_FLOOR = 0.90
+
+
+def test_dev_split_accuracy_does_not_fall_below_the_recorded_figures(
+    understanding: Understanding,
+) -> None:
+    report, _ = evaluate(understanding, load_rows("dev"))
+    assert report.top1 >= DEV_TOP1_FLOOR
+    assert report.wrong <= DEV_WRONG_CEILING
+    assert report.oos_recall >= DEV_OOS_RECALL_FLOOR
+
+
+def test_slang_and_canonical_forms_normalise(understanding: Understanding) -> None:
+    tokens = understanding.normaliser.tokens
+    assert tokens("brp biaya perpanjangin kitas") == tokens("berapa biaya perpanjang itas")
+    assert "paspor" in tokens("pasporrrr ilang")
+    assert "hilang" in tokens("pasporrrr ilang")
+    assert tokens("e-paspor") == tokens("paspor elektronik")
+
+
+@pytest.mark.parametrize(
+    ("text", "ticket"),
+    [("nomor saya A-025 masih lama?", "A-025"), ("a 25", "A-025"), ("antrian b18 udah?", "B-018")],
+)
+def test_queue_questions_carry_the_ticket(
+    understanding: Understanding, text: str, ticket: str
+) -> None:
+    analysis = understanding.analyse(text)
+    assert analysis.route == "queue" and analysis.ticket == ticket
+
+
+def test_neighbouring_service_is_redirected_not_answered(understanding: Understanding) -> None:
+    analysis = understanding.analyse("perpanjang SIM dimana ya")
+    assert analysis.route == "unknown" and analysis.neighbour_id == "sim"
+
+
+def test_stay_permit_question_is_not_answered_with_passport_renewal(
+    understanding: Understanding,
+) -> None:
+    analysis = understanding.analyse("mau perpanjang kitas gmn caranya")
+    assert analysis.topic_id != "paspor-perpanjang"
+    assert "paspor-perpanjang" not in analysis.candidates[:2]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"), [("makasih kak", "thanks"), ("selamat pagi min", "hello"), ("ok", "ack")]
+)
+def test_small_talk_is_recognised(understanding: Understanding, text: str, kind: str) -> None:
+    analysis = understanding.analyse(text)
+    assert analysis.route == "smalltalk" and analysis.smalltalk == kind
+
+
+def test_language_is_detected_per_message(understanding: Understanding) -> None:
+    assert understanding.analyse("how much is the passport fee").lang == "en"
+    assert understanding.analyse("brp biaya paspor", default_lang="en").lang == "id"
+    assert understanding.analyse("itas", default_lang="en").lang == "en"
+
+
+def test_a_wrong_typo_correction_does_not_invent_a_topic(understanding: Understanding) -> None:
+    assert understanding.analyse("write me a poem").route == "unknown"
