@@ -58,6 +58,10 @@ class Assistant:
             return [ctx.reply(ctx.t("unsupported_message"), ctx.option("m", "btn.menu"))]
 
         analysis = self.services.understanding.analyse(text, default_lang=lang)
+        if analysis.route == "clarify" or (
+            analysis.route == "unknown" and not analysis.neighbour_id
+        ):
+            await store.record_question(analysis.normalised, analysis.route)
         # A stored /bahasa choice wins; otherwise the answer follows the message's language.
         ctx = Context(incoming, stored or analysis.lang, self.services)
         return await answer_question(ctx, analysis)

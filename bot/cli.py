@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
     ask.add_argument("--batch", metavar="FILE", help="one question a line; - for standard input")
+    questions = sub.add_parser("questions", help="top questions the bot could not answer outright")
+    questions.add_argument("--limit", type=int, default=30)
     content = sub.add_parser("content", help="check, preview and report on content")
     csub = content.add_subparsers(dest="action", required=True, parser_class=_Parser)
     check = csub.add_parser("check", help="validate the content folder")
@@ -73,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _content(args)
         if args.command == "ask":
             return _ask(args)
+        if args.command == "questions":
+            return asyncio.run(_top_questions(args.limit))
         return asyncio.run(_serve(args.command))
     except SettingsError as exc:
         print(f"ukkbot: setting {exc}", file=sys.stderr)
@@ -99,6 +103,19 @@ async def _serve(command: str) -> int:
         await run_console(app.assistant)
     finally:
         await app.close()
+    return 0
+
+
+async def _top_questions(limit: int) -> int:
+    """Print the questions to turn into sample questions: count, route, normalised text."""
+    from bot.store import Store
+
+    store = await Store.open(load_settings().DATABASE_PATH)
+    try:
+        for q in await store.top_questions(limit):
+            print(f"{q.count:5}  {q.route:8}  {q.normalised}")
+    finally:
+        await store.close()
     return 0
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.core import Incoming
-from tests.conftest import Chat, all_text, option_ids
+from tests.conftest import Chat, FixedClock, all_text, option_ids
 
 MAIN_MENU = ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang"]
 
@@ -119,3 +121,25 @@ async def test_a_failing_handler_gets_an_apology_and_the_bot_keeps_serving(
 async def test_location_topic_sends_the_map_link(chat: Chat, content: Content) -> None:
     replies = await chat.tap("t:lokasi")
     assert content.office.location.map_url in all_text(replies)
+
+
+async def test_declined_and_clarified_questions_are_kept_without_who_asked(
+    chat: Chat, assistant: Assistant, clock: FixedClock
+) -> None:
+    await chat.say("resep rendang padang yang enak")
+    await Chat(assistant, user="someone-else").say("resep rendang padang yang enak")
+    await chat.say("syarat paspor baru")  # answered: not kept
+    [question] = await assistant.services.store.top_questions()
+    assert question.count == 2 and question.route == "unknown"
+    assert "rendang" in question.normalised and "u1" not in question.normalised
+
+
+async def test_kept_questions_are_forgotten_after_90_days(
+    assistant: Assistant, clock: FixedClock
+) -> None:
+    store = assistant.services.store
+    await store.record_question("resep rendang", "unknown")
+    clock.now += dt.timedelta(days=91)
+    assert await store.top_questions() == []
+    await store.record_question("jadwal kereta", "unknown")
+    assert [q.normalised for q in await store.top_questions()] == ["jadwal kereta"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +18,15 @@ import aiosqlite
 from bot.core import Lang
 
 Clock = Callable[[], dt.datetime]
+QUESTION_RETENTION = dt.timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    normalised: str
+    route: str
+    count: int
+    last_seen: str
 
 
 def utcnow() -> dt.datetime:
@@ -119,3 +129,33 @@ class Store:
             "DO UPDATE SET language = excluded.language, last_seen = excluded.last_seen",
             (channel, user_key, language, now, now),
         )
+
+    async def record_question(self, normalised: str, route: str) -> None:
+        """Count a question the bot declined or clarified; forget ones unseen for 90 days."""
+        now = self.clock().astimezone(dt.UTC)
+        stamp = now.isoformat(timespec="seconds")
+        cutoff = (now - QUESTION_RETENTION).isoformat(timespec="seconds")
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM questions WHERE last_seen < ?", (cutoff,))
+            await db.execute(
+                "INSERT INTO questions (normalised, route, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (normalised, route) DO UPDATE "
+                "SET count = count + 1, last_seen = excluded.last_seen",
+                (normalised[:300], route, stamp, stamp),
+            )
+
+    async def top_questions(self, limit: int = 20) -> list[AskedQuestion]:
+        """The most frequent unanswered or clarified questions still kept."""
+        cutoff = (self.clock().astimezone(dt.UTC) - QUESTION_RETENTION).isoformat(
+            timespec="seconds"
+        )
+        async with self._db.execute(
+            "SELECT normalised, route, count, last_seen FROM questions WHERE last_seen >= ? "
+            "ORDER BY count DESC, last_seen DESC LIMIT ?",
+            (cutoff, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            AskedQuestion(r["normalised"], r["route"], r["count"], r["last_seen"]) for r in rows
+        ]
