@@ -27,7 +27,7 @@ _TICKET = re.compile(r"\b([a-z])\s*[-.]?\s*0*(\d{1,3})\b")
 _QUEUE_WORDS = frozenset(
     (
         "antrian", "antri", "antre", "antrean", "nomor", "nomer", "no", "nmr", "dipanggil",
-        "giliran", "panggil", "queue", "number", "turn", "called",
+        "giliran", "panggil", "queue", "number", "turn", "called", "ahead", "depan",
     )
 )  # fmt: skip
 
@@ -42,13 +42,14 @@ TYPO_CUTOFF = 85
 class Thresholds:
     """Calibrated on the dev split of benchmarks/questions.tsv (see BENCHMARKS.md)."""
 
-    answer: float = 0.5
-    clarify: float = 0.4
+    answer: float = 0.45
+    clarify: float = 0.35
     margin: float = 0.04
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
-    doc_type_gate: float = 0.4
-    ngram_weight: float = 0.4
-    unknown_token_weight: float = 0.5  # times the mean IDF: unknown words count, but less
+    doc_type_gate: float = 0.3
+    ngram_weight: float = 0.5
+    label_weight: float = 0.7  # share of the word score from the whole-label document
+    unknown_token_weight: float = 1.0  # times the mean IDF: words the index does not know
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class Understanding:
         labels: list[str] = []
         docs: list[list[str]] = []
         ngram_docs: dict[str, list[str]] = defaultdict(list)
+        label_docs: dict[str, list[str]] = defaultdict(list)
 
         def add(label: str, texts: Iterable[str]) -> None:
             for text in texts:
@@ -152,6 +154,7 @@ class Understanding:
                 if tokens:
                     labels.append(label)
                     docs.append(tokens)
+                    label_docs[label].extend(tokens)
                     ngram_docs[label].extend(self._content_words(text))
 
         for topic in content.topics.values():
@@ -172,6 +175,10 @@ class Understanding:
 
         self._labels = labels
         self._bm25 = _BM25(docs)
+        # One document per label as well: a topic whose many questions use the words asked
+        # beats a topic where one sample question happens to mention them.
+        self._label_names = list(label_docs)
+        self._label_bm25 = _BM25(list(label_docs.values()), b=0.75)
         self._ngrams = _NgramIndex(ngram_docs)
         self._vocab = sorted(self._bm25.idf)
         # Document type per label; neighbours are "other", so a question naming a passport or a
@@ -180,6 +187,9 @@ class Understanding:
             f"t:{t.id}": t.category for t in content.topics.values()
         }
         self._label_type |= {f"n:{n.id}": "other" for n in content.neighbours}
+        self._topic_types = frozenset(content.lexicon.doc_types) & {
+            t.category for t in content.topics.values()
+        }
         self._doc_types = {
             w: kind for kind, words in content.lexicon.doc_types.items() for w in words
         }
@@ -259,16 +269,27 @@ class Understanding:
         for doc, value in self._bm25.scores(unique).items():
             label = self._labels[doc]
             best[label] = max(best.get(label, 0.0), min(value / mass, 1.0))
+        label_unknown = th.unknown_token_weight * self._label_bm25.mean_idf
+        label_mass = sum(self._label_bm25.idf.get(t, label_unknown) for t in unique)
+        whole = {
+            self._label_names[i]: min(value / label_mass, 1.0)
+            for i, value in self._label_bm25.scores(unique).items()
+        }
         words = self._content_words(text)
         grams = self._ngrams.scores(words)
         query_types = {self._doc_types[w] for w in words if w in self._doc_types}
         fused: dict[str, float] = {}
         for label in set(best) | set(grams):
-            value = (1 - th.ngram_weight) * best.get(label, 0.0)
-            value += th.ngram_weight * grams.get(label, 0.0)
+            word_score = (1 - th.label_weight) * best.get(label, 0.0)
+            word_score += th.label_weight * whole.get(label, 0.0)
+            value = (1 - th.ngram_weight) * word_score + th.ngram_weight * grams.get(label, 0.0)
             label_type = self._label_type.get(label)
-            gated = label_type == "other" or label_type in self._doc_types.values()
-            if query_types and gated and label_type not in query_types:
+            if label_type == "other":
+                gated = bool(query_types)
+            else:
+                named = query_types & self._topic_types
+                gated = bool(named) and label_type in self._topic_types and label_type not in named
+            if gated:
                 value *= th.doc_type_gate
             fused[label] = value
         return fused
