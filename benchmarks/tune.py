@@ -26,14 +26,15 @@ def main() -> None:
     in_scope = [r for r in rows if r.expected != "oos"]
     oos = [r for r in rows if r.expected == "oos"]
     best: tuple[float, Thresholds] | None = None
-    grid = itertools.product((0.3, 0.4, 0.5, 0.6), (0.5, 1.0), (0.3, 0.5), (0.3, 0.5, 0.7, 0.9))
-    for ngram, unknown, gate, label in grid:
+    grid = itertools.product((0.3, 0.4, 0.5), (0.5, 1.0), (0.3,), (0.5, 0.7, 0.9), (0.0, 0.3, 0.6))
+    for ngram, unknown, gate, label, cosine in grid:
         base = replace(
             engine.thresholds,
             ngram_weight=ngram,
             unknown_token_weight=unknown,
             doc_type_gate=gate,
             label_weight=label,
+            cosine_weight=cosine,
         )
         engine.thresholds = base
         cached = [(r, engine.score(r.question)) for r in rows]

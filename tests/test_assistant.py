@@ -128,7 +128,7 @@ async def test_declined_and_clarified_questions_are_kept_without_who_asked(
 ) -> None:
     await chat.say("resep rendang padang yang enak")
     await Chat(assistant, user="someone-else").say("resep rendang padang yang enak")
-    await chat.say("syarat paspor baru")  # answered: not kept
+    await chat.say("paspor saya hilang gimana ngurusnya")  # answered: not kept
     [question] = await assistant.services.store.top_questions()
     assert question.count == 2 and question.route == "unknown"
     assert "rendang" in question.normalised and "u1" not in question.normalised

@@ -49,6 +49,7 @@ class Thresholds:
     doc_type_gate: float = 0.3
     ngram_weight: float = 0.5
     label_weight: float = 0.7  # share of the word score from the whole-label document
+    cosine_weight: float = 0.3  # share of a sample question's score from cosine (rest: coverage)
     unknown_token_weight: float = 1.0  # times the mean IDF: words the index does not know
 
 
@@ -81,6 +82,20 @@ class _BM25:
         n = len(docs)
         self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.mean_idf = sum(self.idf.values()) / max(len(self.idf), 1)
+        self.norms = [math.sqrt(sum(self.idf[t] ** 2 for t in set(doc))) or 1.0 for doc in docs]
+
+    def cosine(self, terms: list[str], unknown_weight: float) -> dict[int, float]:
+        """IDF-weighted cosine of the question's words with each document's words: unlike
+        BM25 coverage it also counts what the document says that the question did not ask
+        ("syarat paspor baru" vs a sample question about a new passport *after a loss*)."""
+        query_norm = math.sqrt(sum(self.idf.get(t, unknown_weight) ** 2 for t in terms)) or 1.0
+        out: dict[int, float] = defaultdict(float)
+        for term in terms:
+            idf = self.idf.get(term)
+            if idf is not None:
+                for doc, _ in self.postings[term]:
+                    out[doc] += idf * idf
+        return {doc: dot / (query_norm * self.norms[doc]) for doc, dot in out.items()}
 
     def scores(self, terms: Iterable[str]) -> dict[int, float]:
         out: dict[int, float] = defaultdict(float)
@@ -265,10 +280,13 @@ class Understanding:
         th = self.thresholds
         unknown = th.unknown_token_weight * self._bm25.mean_idf
         mass = sum(self._bm25.idf.get(t, unknown) for t in unique)
-        best: dict[str, float] = {}
+        best: dict[str, float] = defaultdict(float)
+        cosine = self._bm25.cosine(unique, unknown)
         for doc, value in self._bm25.scores(unique).items():
             label = self._labels[doc]
-            best[label] = max(best.get(label, 0.0), min(value / mass, 1.0))
+            doc_score = (1 - th.cosine_weight) * min(value / mass, 1.0)
+            doc_score += th.cosine_weight * cosine[doc]
+            best[label] = max(best[label], doc_score)
         label_unknown = th.unknown_token_weight * self._label_bm25.mean_idf
         label_mass = sum(self._label_bm25.idf.get(t, label_unknown) for t in unique)
         whole = {
