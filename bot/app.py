@@ -48,11 +48,19 @@ class App:
         await self.services.store.close()
 
 
-async def build_app(settings: Settings, clock: Clock = utcnow, with_telegram: bool = True) -> App:
-    """Load content (raises ContentError), open the store, build the assistant and channels."""
-    content = load_content(settings.CONTENT_DIR)
+async def build_app(
+    settings: Settings,
+    clock: Clock = utcnow,
+    with_telegram: bool = True,
+    understanding: Understanding | None = None,
+) -> App:
+    """Load content (raises ContentError), open the store, build the assistant and channels.
+
+    `understanding` lets tests share one engine built from the same content (it takes ~1 s)."""
+    content = understanding.content if understanding else load_content(settings.CONTENT_DIR)
     store = await Store.open(settings.DATABASE_PATH, clock=clock)
-    services = Services(content=content, store=store, understanding=Understanding(content))
+    engine = understanding or Understanding(content)
+    services = Services(content=content, store=store, understanding=engine)
     assistant = Assistant(services)
     app = App(settings, services, assistant)
     if with_telegram and settings.TELEGRAM_BOT_TOKEN is not None:

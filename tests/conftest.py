@@ -35,14 +35,18 @@ class FixedClock:
         return self.now
 
 
+# One engine for the whole run: building it loads the stemmer dictionary (~1 s).
+ENGINE = Understanding(load_content(CONTENT_DIR))
+
+
 @pytest.fixture(scope="session")
 def content() -> Content:
-    return load_content(CONTENT_DIR)
+    return ENGINE.content
 
 
 @pytest.fixture(scope="session")
-def understanding(content: Content) -> Understanding:
-    return Understanding(content)
+def understanding() -> Understanding:
+    return ENGINE
 
 
 @pytest.fixture

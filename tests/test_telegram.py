@@ -13,7 +13,7 @@ from telegram import Update
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.config import load_settings
-from tests.conftest import CONTENT_DIR, FixedClock
+from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 from tests.fake_telegram import FakeBotApi, callback_update, retry_after, text_update
 
 
@@ -35,7 +35,7 @@ async def make_harness(db: Path, clock: FixedClock, api: FakeBotApi | None = Non
         CONTENT_DIR=CONTENT_DIR,
         ADMIN_TELEGRAM_IDS="42",
     )
-    app = await build_app(settings, clock=clock, with_telegram=False)
+    app = await build_app(settings, clock=clock, with_telegram=False, understanding=ENGINE)
     api = api or FakeBotApi()
     sleeps: list[float] = []
 
@@ -156,3 +156,44 @@ async def test_command_menu_is_published_in_both_languages(tg: Harness) -> None:
     if isinstance(commands, str):
         commands = json.loads(commands)
     assert {"command": "start", "description": "Start and main menu"} in commands
+
+
+async def test_webhook_refuses_a_wrong_or_missing_secret_and_accepts_the_right_one(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    import httpx
+
+    from bot.app import build_http
+
+    settings = load_settings(
+        TELEGRAM_BOT_TOKEN="123:ABC",
+        TELEGRAM_WEBHOOK_URL="https://bot.example/webhooks/telegram",
+        TELEGRAM_WEBHOOK_SECRET="s3cret-token",
+        DATABASE_PATH=tmp_path / "wh.sqlite3",
+        CONTENT_DIR=CONTENT_DIR,
+    )
+    app = await build_app(settings, clock=clock, with_telegram=False, understanding=ENGINE)
+    api = FakeBotApi()
+    app.telegram = TelegramChannel(
+        build_application(settings, request=api), app.assistant, settings
+    )
+    transport = httpx.ASGITransport(app=build_http(app))
+    update = text_update(1, 7, "/start")
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            missing = await client.post("/webhooks/telegram", json=update)
+            wrong = await client.post(
+                "/webhooks/telegram",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "nope"},
+            )
+            right = await client.post(
+                "/webhooks/telegram",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
+            )
+        assert (missing.status_code, wrong.status_code, right.status_code) == (403, 403, 200)
+        queued = app.telegram.application.update_queue
+        assert queued.qsize() == 1 and (await queued.get()).update_id == 1
+    finally:
+        await app.close()

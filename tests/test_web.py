@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import App, build_app, build_http
 from bot.config import load_settings
-from tests.conftest import CONTENT_DIR, FixedClock
+from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 
 SESSION = "test-session-1"
 
@@ -18,7 +18,7 @@ SESSION = "test-session-1"
 @pytest.fixture
 async def web(tmp_path: Path, clock: FixedClock) -> AsyncIterator[tuple[httpx.AsyncClient, App]]:
     settings = load_settings(DATABASE_PATH=tmp_path / "w.sqlite3", CONTENT_DIR=CONTENT_DIR)
-    app = await build_app(settings, clock=clock)
+    app = await build_app(settings, clock=clock, understanding=ENGINE)
     transport = httpx.ASGITransport(app=build_http(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client, app

@@ -1,0 +1,59 @@
+"""The terminal chat and `ukkbot ask` on the same core."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.assistant import Assistant
+from bot.channels.console import run_console
+from tests.conftest import CONTENT_DIR, ROOT
+
+
+async def test_console_numbers_options_and_a_number_picks_one(assistant: Assistant) -> None:
+    lines = iter(["1", "syarat paspor anak"])
+    out: list[str] = []
+
+    def read(prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    await run_console(assistant, read=read, write=out.append)
+    greeting, category, answer = out
+    assert "  1. Paspor (WNI)" in greeting
+    assert "Paspor untuk WNI" in category and "**" not in category
+    assert "anak" in answer.lower()
+
+
+def ask(*args: str, stdin: str | None = None) -> list[dict[str, object]]:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CONTENT_DIR": str(CONTENT_DIR)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_ask_json_follows_the_contract() -> None:
+    [record] = ask("paspor saya hilang gimana ngurusnya")
+    assert set(record) == {"route", "topic_id", "candidates", "lang", "text"}
+    assert record["route"] == "topic" and record["topic_id"] == "paspor-hilang"
+    assert record["lang"] == "id" and "Paspor hilang" in str(record["text"])
+    [english] = ask("--lang", "en", "paspor saya hilang gimana ngurusnya")
+    assert english["lang"] == "en" and "Lost passport" in str(english["text"])
+
+
+def test_ask_batch_reads_standard_input_one_line_each(tmp_path: Path) -> None:
+    records = ask("--batch", "-", stdin="halo\nperpanjang SIM dimana\n\nresep rendang\n")
+    assert [r["route"] for r in records] == ["smalltalk", "unknown", "unknown"]
+    assert all(r["topic_id"] is None for r in records)
+    assert "bukan layanan imigrasi" in str(records[1]["text"])
