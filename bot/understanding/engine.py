@@ -42,14 +42,14 @@ TYPO_CUTOFF = 85
 class Thresholds:
     """Calibrated on the dev split of benchmarks/questions.tsv (see BENCHMARKS.md)."""
 
-    answer: float = 0.45
-    clarify: float = 0.35
+    answer: float = 0.5
+    clarify: float = 0.45
     margin: float = 0.04
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
-    ngram_weight: float = 0.5
+    ngram_weight: float = 0.3
     label_weight: float = 0.7  # share of the word score from the whole-label document
-    cosine_weight: float = 0.3  # share of a sample question's score from cosine (rest: coverage)
+    cosine_weight: float = 0.6  # share of a sample question's score from cosine (rest: coverage)
     unknown_token_weight: float = 1.0  # times the mean IDF: words the index does not know
 
 
