@@ -198,6 +198,8 @@ class Store:
             (user_key,),
         ) as cursor:
             row = await cursor.fetchone()
-        if row is None or (row["closed_at"] is not None and row["closed_at"] >= row["last_inbound"]):
+        if row is None or (
+            row["closed_at"] is not None and row["closed_at"] >= row["last_inbound"]
+        ):
             return None
         return dt.datetime.fromisoformat(row["last_inbound"])
