@@ -151,7 +151,7 @@ async def test_signed_garbage_is_a_bad_request(wa: Harness) -> None:
 
 
 async def test_access_token_without_app_secret_refuses_to_start(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="^WHATSAPP_APP_SECRET"):
+    with pytest.raises(SettingsError, match=r"^WHATSAPP_APP_SECRET:"):
         load_settings(
             WHATSAPP_ACCESS_TOKEN="t",
             WHATSAPP_PHONE_NUMBER_ID="1",
