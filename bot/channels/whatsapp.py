@@ -429,7 +429,7 @@ class WhatsAppChannel:
                 return Response(status_code=403)
             try:
                 messages = parse_webhook(json.loads(body))
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, TypeError):
                 return Response(status_code=400)
             if messages:
                 self._spawn(self.process(messages))
