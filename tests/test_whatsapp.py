@@ -32,6 +32,7 @@ VERIFY = "verify-me"
 PERSON = "6281234567890"
 ADMIN = "6281100000001"
 TEXT_WAMID = "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABIYFjNFQjBDMEY1QkY2RTQ2QjQxRjAyAA=="
+MENU = ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang"]
 SENT_AT = dt.datetime(2026, 11, 30, 1, 59, tzinfo=dt.UTC)  # the recorded bodies' timestamp
 
 
@@ -50,12 +51,17 @@ class Harness:
         return self.app.whatsapp
 
     async def post(self, body: bytes, signed_with: str | None = SECRET) -> httpx.Response:
+        """Deliver a body and wait until it has been handled."""
+        response = await self.deliver(body, signed_with)
+        await self.channel.drain()
+        return response
+
+    async def deliver(self, body: bytes, signed_with: str | None = SECRET) -> httpx.Response:
+        """Deliver a body; its handling goes on in the background."""
         headers = {"Content-Type": "application/json"}
         if signed_with is not None:
             headers["X-Hub-Signature-256"] = signature(body, signed_with)
-        response = await self.http.post("/webhooks/whatsapp", content=body, headers=headers)
-        await self.channel.drain()
-        return response
+        return await self.http.post("/webhooks/whatsapp", content=body, headers=headers)
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -216,7 +222,7 @@ async def test_list_reply_routes_on_the_row_id(wa: Harness) -> None:
 async def test_template_quick_reply_payload_is_an_action(wa: Harness) -> None:
     await wa.post(payload("template_button"))  # payload "m": the main menu
     ids = [i for m in wa.graph.sent() for i in action_ids(m)]
-    assert ids == ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang"]
+    assert ids == MENU
     [menu] = wa.graph.sent()
     assert menu["interactive"]["type"] == "list"
     assert menu["interactive"]["action"]["button"] == "Pilih"
@@ -279,6 +285,20 @@ async def test_admin_number_gets_the_admin_role(wa: Harness) -> None:
     await wa.post(admin_body)
     assert [(i.user_key, i.role) for i in seen] == [(PERSON, "resident"), (ADMIN, "admin")]
     assert seen[0].text == "gmn cara bikin paspor baru" and seen[1].text is None
+
+
+async def test_one_persons_messages_are_answered_in_order(wa: Harness) -> None:
+    await wa.deliver(payload("text"))
+    await wa.deliver(payload("template_button"))
+    await wa.channel.drain()
+    sent = wa.graph.sent()
+    menus = [i for i, m in enumerate(sent) if action_ids(m) == MENU]
+    assert len(sent) > 1 and menus == [len(sent) - 1]
+
+
+async def test_number_from_abroad_without_other_clue_gets_english(wa: Harness) -> None:
+    await wa.post(payload("image").decode().replace(PERSON, "447700900123").encode())
+    assert "I can only read text messages" in wa.graph.texts()
 
 
 async def test_english_speaker_gets_english_interface_strings(wa: Harness) -> None:

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from bot.assistant import Assistant
 from bot.config import Settings, SettingsError, check_whatsapp
 from bot.content import Content
-from bot.core import Incoming, Lang, Location, Option, Reply, Role
+from bot.core import Incoming, Lang, Location, Option, Reply, Role, lang_from_hint
 from bot.limits import (
     WHATSAPP_BUTTON_TITLE,
     WHATSAPP_BUTTONS,
@@ -55,6 +55,7 @@ RETRY_ERRORS = frozenset({130429, 131056})
 # The alert text is one body parameter; leave room for the template's own words.
 ALERT_PARAMETER = WHATSAPP_TEMPLATE_BODY - 200
 ELLIPSIS = "…"
+INDONESIA = "62"  # country calling code
 IGNORED_TYPES = frozenset({"reaction"})  # a 👍 on an answer needs no "I can only read text"
 
 Payload = dict[str, Any]
@@ -387,6 +388,12 @@ def _digits(number: str) -> str:
     return "".join(c for c in number if c.isdigit())
 
 
+def lang_hint(number: str) -> str | None:
+    """WhatsApp tells no language; a number from abroad suggests English. The message's own
+    language and a stored /bahasa choice still win."""
+    return None if number.startswith(INDONESIA) else "en"
+
+
 class WhatsAppChannel:
     """The webhook and its processing: verified bodies → Incoming → Assistant → sender."""
 
@@ -408,6 +415,7 @@ class WhatsAppChannel:
         self._verify = verify.get_secret_value().encode()
         self._admins = frozenset(_digits(n) for n in settings.ADMIN_WHATSAPP_NUMBERS)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._latest: dict[str, asyncio.Task[None]] = {}  # per sender, the task to wait for
 
     @property
     def store(self) -> Store:
@@ -431,8 +439,11 @@ class WhatsAppChannel:
                 messages = parse_webhook(json.loads(body))
             except (ValueError, AttributeError, TypeError):
                 return Response(status_code=400)
-            if messages:
-                self._spawn(self.process(messages))
+            by_sender: dict[str, list[InboundMessage]] = {}
+            for message in messages:
+                by_sender.setdefault(message.sender, []).append(message)
+            for sender, theirs in by_sender.items():
+                self._spawn(sender, self.process(theirs))
             return Response(status_code=200)
 
         return [
@@ -440,11 +451,26 @@ class WhatsAppChannel:
             Route(WEBHOOK_PATH, receive, methods=["POST"]),
         ]
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run after the 200 is sent; kept so shutdown (and tests) can await it."""
-        task = asyncio.create_task(work)
+    def _spawn(self, sender: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run after the 200 is sent, after the same person's earlier messages (so answers
+        never interleave); kept so shutdown (and tests) can await it."""
+        previous = self._latest.get(sender)
+
+        async def in_turn() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            await work
+
+        task = asyncio.create_task(in_turn())
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._latest[sender] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            self._tasks.discard(done)
+            if self._latest.get(sender) is done:
+                del self._latest[sender]
+
+        task.add_done_callback(forget)
 
     async def drain(self) -> None:
         """Wait until every received message has been handled."""
@@ -480,14 +506,16 @@ class WhatsAppChannel:
             message.sender,
             text=message.text,
             action=message.action,
+            lang_hint=lang_hint(message.sender),
             role=role,
             display_name=message.name,
         )
         replies = await self.assistant.handle(incoming)
-        await self.sender.deliver(message.sender, replies, await self._lang(message))
+        await self.sender.deliver(message.sender, replies, await self._lang(incoming))
 
-    async def _lang(self, message: InboundMessage) -> Lang:
-        """The language the assistant answered in: the stored choice, else the message's."""
-        stored = await self.store.get_language(CHANNEL, message.sender)
-        detected = self.assistant.services.understanding.detect_language(message.text or "")
-        return stored or detected or "id"
+    async def _lang(self, incoming: Incoming) -> Lang:
+        """The language the assistant answered in, decided as it does: the stored choice, else
+        the message's own language, else the hint."""
+        stored = await self.store.get_language(CHANNEL, incoming.user_key)
+        detected = self.assistant.services.understanding.detect_language(incoming.text or "")
+        return stored or detected or lang_from_hint(incoming.lang_hint)
