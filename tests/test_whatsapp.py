@@ -340,6 +340,28 @@ async def test_outside_window_error_is_recorded_not_retried(
         await harness.close()
 
 
+async def test_failed_status_for_a_closed_window_is_recorded(
+    wa: Harness, clock: FixedClock
+) -> None:
+    store = wa.app.services.store
+    await wa.post(payload("image"))
+    clock.now = SENT_AT + dt.timedelta(hours=20)
+    assert (await wa.post(payload("status_failed"))).status_code == 200
+    assert await store.whatsapp_last_inbound(PERSON) is None
+    clock.now += dt.timedelta(hours=1)
+    await store.record_whatsapp_inbound(PERSON, clock.now)  # they write again: open once more
+    assert await store.whatsapp_last_inbound(PERSON) == clock.now
+
+
+async def test_message_ids_are_kept_30_days_then_forgotten(wa: Harness, clock: FixedClock) -> None:
+    store = wa.app.services.store
+    assert await store.claim_whatsapp_message("wamid.a") is True
+    assert await store.claim_whatsapp_message("wamid.a") is False
+    clock.now += dt.timedelta(days=31)
+    assert await store.claim_whatsapp_message("wamid.b") is True
+    assert await store.claim_whatsapp_message("wamid.a") is True
+
+
 async def test_other_graph_errors_are_not_retried(tmp_path: Path, clock: FixedClock) -> None:
     graph = FakeGraphApi(fail_next=[graph_error(131009)])
     harness = await make_harness(tmp_path / "e.sqlite3", clock, graph)

@@ -132,9 +132,23 @@ def _message(raw: dict[str, Any], names: dict[str, str]) -> InboundMessage | Non
     )
 
 
-def parse_webhook(body: Any) -> list[InboundMessage]:
-    """The messages in a webhook body; status callbacks are only logged."""
-    found: list[InboundMessage] = []
+@dataclass(frozen=True)
+class Notification:
+    """What one webhook body tells: messages to answer, and the people a message of ours could
+    not reach because their 24-hour window had closed (131047 arrives as a failed status)."""
+
+    messages: list[InboundMessage]
+    window_closed: list[str]
+
+
+def _window_closed(status: dict[str, Any]) -> bool:
+    errors = status.get("errors", []) if status.get("status") == "failed" else []
+    return any(error.get("code") == ERROR_OUTSIDE_WINDOW for error in errors)
+
+
+def parse_webhook(body: Any) -> Notification:
+    """The messages and failed deliveries in a webhook body; other statuses are only logged."""
+    found = Notification([], [])
     entries = body.get("entry", []) if isinstance(body, dict) else []
     for entry in entries:
         for change in entry.get("changes", []):
@@ -143,13 +157,16 @@ def parse_webhook(body: Any) -> list[InboundMessage]:
             value = change.get("value", {})
             for status in value.get("statuses", []):
                 log.debug("whatsapp status %s for %s", status.get("status"), status.get("id"))
+                recipient = status.get("recipient_id")
+                if _window_closed(status) and isinstance(recipient, str):
+                    found.window_closed.append(recipient)
             names = {
                 c.get("wa_id"): c.get("profile", {}).get("name") for c in value.get("contacts", [])
             }
             for raw in value.get("messages", []):
                 message = _message(raw, names)
                 if message is not None:
-                    found.append(message)
+                    found.messages.append(message)
     return found
 
 
@@ -436,11 +453,14 @@ class WhatsAppChannel:
             if not valid_signature(body, request.headers.get(SIGNATURE_HEADER), self._secret):
                 return Response(status_code=403)
             try:
-                messages = parse_webhook(json.loads(body))
+                notification = parse_webhook(json.loads(body))
             except (ValueError, AttributeError, TypeError):
                 return Response(status_code=400)
+            for recipient in notification.window_closed:
+                log.info("whatsapp: a message was refused, 24-hour window closed (131047)")
+                self._spawn(recipient, self.store.close_whatsapp_window(recipient))
             by_sender: dict[str, list[InboundMessage]] = {}
-            for message in messages:
+            for message in notification.messages:
                 by_sender.setdefault(message.sender, []).append(message)
             for sender, theirs in by_sender.items():
                 self._spawn(sender, self.process(theirs))
