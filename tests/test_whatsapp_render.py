@@ -156,6 +156,13 @@ def test_labels_that_collide_after_cutting_stay_distinct() -> None:
     assert len(set(titles)) == 2
 
 
+def test_empty_labels_that_collide_get_numbered_titles() -> None:
+    same = (Option("a", ""), Option("b", "3"), Option("c", ""))
+    [message] = render(Reply("x", same), ID)
+    titles = [b["reply"]["title"] for b in message["interactive"]["action"]["buttons"]]
+    assert titles == ["1", "3", "3 (3)"]
+
+
 def test_empty_text_with_options_uses_the_prompt_as_body() -> None:
     [message] = render(Reply("", options(1)), ID)
     assert message["interactive"]["body"]["text"] == "Silakan pilih:"

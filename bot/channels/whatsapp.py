@@ -202,11 +202,12 @@ def _unique_titles(labels: list[str], limit: int) -> list[str]:
     """Titles that fit `limit` and differ from each other (WhatsApp rejects duplicates)."""
     titles: list[str] = []
     for n, label in enumerate(labels, 1):
-        title = clip(label, limit) or str(n)
+        base = " ".join(label.split()) or str(n)
+        title = clip(base, limit)
         k = n
         while title in titles:
             suffix = f" ({k})"
-            title = clip(label, limit - len(suffix)) + suffix
+            title = clip(base, limit - len(suffix)) + suffix
             k += 1
         titles.append(title)
     return titles
