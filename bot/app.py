@@ -24,7 +24,7 @@ from bot.assistant import Assistant
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.web import web_routes
 from bot.channels.whatsapp import WEBHOOK_PATH as WHATSAPP_WEBHOOK_PATH
-from bot.channels.whatsapp import Sleep, WhatsAppChannel
+from bot.channels.whatsapp import RedactVerifyToken, Sleep, WhatsAppChannel
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
@@ -121,6 +121,8 @@ async def serve(settings: Settings) -> None:
         build_http(app), host=settings.HTTP_HOST, port=settings.HTTP_PORT, log_level="info"
     )
     server = _Server(config)
+    if app.whatsapp is not None:  # after uvicorn.Config, which sets up its loggers
+        logging.getLogger("uvicorn.access").addFilter(RedactVerifyToken())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from bot.app import App, build_app, build_http
-from bot.channels.whatsapp import OutsideWindow, WhatsAppChannel
+from bot.channels.whatsapp import OutsideWindow, RedactVerifyToken, WhatsAppChannel
 from bot.config import SettingsError, load_settings
 from bot.core import Incoming, Reply
 from tests.conftest import CONTENT_DIR, FixedClock
@@ -132,6 +133,16 @@ async def test_verification_with_a_wrong_token_is_refused(
     response = await wa.http.get("/webhooks/whatsapp", params=params)
     assert response.status_code == 403
     assert "1" not in response.text
+
+
+def test_verify_token_is_hidden_in_the_access_log() -> None:
+    path = "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=7"
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s" %d', ("ip", "GET", path, 200), None
+    )
+    assert RedactVerifyToken().filter(record)
+    assert "verify-me" not in record.getMessage()
+    assert "hub.verify_token=***&hub.challenge=7" in record.getMessage()
 
 
 @pytest.mark.parametrize("signed_with", [None, "another-secret"])
