@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +23,8 @@ from starlette.routing import Route
 from bot.assistant import Assistant
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.web import web_routes
+from bot.channels.whatsapp import WEBHOOK_PATH as WHATSAPP_WEBHOOK_PATH
+from bot.channels.whatsapp import RedactVerifyToken, Sleep, WhatsAppChannel
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
@@ -31,6 +34,7 @@ from bot.understanding import Understanding
 
 log = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram"
+GRAPH_TIMEOUT = 15.0  # seconds for one Graph API call
 
 
 @dataclass
@@ -41,10 +45,13 @@ class App:
     services: Services
     assistant: Assistant
     telegram: TelegramChannel | None = None
+    whatsapp: WhatsAppChannel | None = None
 
     async def close(self) -> None:
         if self.telegram is not None:
             await self.telegram.stop()
+        if self.whatsapp is not None:
+            await self.whatsapp.stop()
         await self.services.store.close()
 
 
@@ -53,10 +60,14 @@ async def build_app(
     clock: Clock = utcnow,
     with_telegram: bool = True,
     understanding: Understanding | None = None,
+    whatsapp_http: httpx.AsyncClient | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> App:
     """Load content (raises ContentError), open the store, build the assistant and channels.
 
-    `understanding` lets tests share one engine built from the same content (it takes ~1 s)."""
+    Tests pass `understanding` (one engine built from the same content; it takes ~1 s), and
+    `whatsapp_http` and `sleep` to put a fake Graph API and a recording sleep in place.
+    """
     content = understanding.content if understanding else load_content(settings.CONTENT_DIR)
     store = await Store.open(settings.DATABASE_PATH, clock=clock)
     engine = understanding or Understanding(content)
@@ -65,11 +76,15 @@ async def build_app(
     app = App(settings, services, assistant)
     if with_telegram and settings.TELEGRAM_BOT_TOKEN is not None:
         app.telegram = TelegramChannel(build_application(settings), assistant, settings)
+    if settings.WHATSAPP_ACCESS_TOKEN is not None:
+        http = whatsapp_http or httpx.AsyncClient(timeout=GRAPH_TIMEOUT)
+        app.whatsapp = WhatsAppChannel(assistant, settings, http, sleep=sleep)
     return app
 
 
 def build_http(app: App) -> Starlette:
-    """The one HTTP server: web chat, health, and the Telegram webhook when configured."""
+    """The one HTTP server: web chat, health, and the Telegram and WhatsApp webhooks when
+    configured."""
 
     async def healthz(request: Request) -> Response:
         database = "ok"
@@ -88,6 +103,8 @@ def build_http(app: App) -> Starlette:
     if app.telegram is not None and app.settings.TELEGRAM_WEBHOOK_URL:
         path = urlparse(app.settings.TELEGRAM_WEBHOOK_URL).path or TELEGRAM_WEBHOOK_PATH
         routes.append(app.telegram.webhook_route(path))
+    if app.whatsapp is not None:
+        routes.extend(app.whatsapp.webhook_routes())
     return Starlette(routes=routes)
 
 
@@ -107,12 +124,16 @@ async def serve(settings: Settings) -> None:
         build_http(app), host=settings.HTTP_HOST, port=settings.HTTP_PORT, log_level="info"
     )
     server = _Server(config)
+    if app.whatsapp is not None:  # after uvicorn.Config, which sets up its loggers
+        logging.getLogger("uvicorn.access").addFilter(RedactVerifyToken())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     try:
         if app.telegram is not None:
             await app.telegram.start()
+        if app.whatsapp is not None:
+            log.info("whatsapp: webhook at %s", WHATSAPP_WEBHOOK_PATH)
         log.info("web chat at http://%s:%s", settings.HTTP_HOST, settings.HTTP_PORT)
         await server.serve()
     finally:

@@ -90,4 +90,20 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(f"{name}: {message}") from None
     if settings.TELEGRAM_WEBHOOK_URL and not settings.TELEGRAM_WEBHOOK_SECRET:
         raise SettingsError("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set")
+    check_whatsapp(settings)
     return settings
+
+
+def check_whatsapp(settings: Settings) -> None:
+    """With an access token WhatsApp starts, and then it needs the rest of its settings: without
+    the app secret webhook signatures could not be checked."""
+    if settings.WHATSAPP_ACCESS_TOKEN is None:
+        return
+    required = {
+        "WHATSAPP_APP_SECRET": settings.WHATSAPP_APP_SECRET,
+        "WHATSAPP_PHONE_NUMBER_ID": settings.WHATSAPP_PHONE_NUMBER_ID,
+        "WHATSAPP_VERIFY_TOKEN": settings.WHATSAPP_VERIFY_TOKEN,
+    }
+    for name, value in required.items():
+        if value is None:
+            raise SettingsError(f"{name}: required when WHATSAPP_ACCESS_TOKEN is set")

@@ -19,6 +19,8 @@ from bot.core import Lang
 
 Clock = Callable[[], dt.datetime]
 QUESTION_RETENTION = dt.timedelta(days=90)
+# Meta retries a webhook delivery for up to 7 days; ids are kept well beyond that.
+WHATSAPP_ID_RETENTION = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -159,3 +161,45 @@ class Store:
         return [
             AskedQuestion(r["normalised"], r["route"], r["count"], r["last_seen"]) for r in rows
         ]
+
+    async def claim_whatsapp_message(self, wamid: str) -> bool:
+        """Record a WhatsApp message id; False when it was recorded before (a redelivery)."""
+        now = self.clock().astimezone(dt.UTC)
+        cutoff = (now - WHATSAPP_ID_RETENTION).isoformat(timespec="seconds")
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM whatsapp_messages WHERE received < ?", (cutoff,))
+            cursor = await db.execute(
+                "INSERT OR IGNORE INTO whatsapp_messages (wamid, received) VALUES (?, ?)",
+                (wamid, now.isoformat(timespec="seconds")),
+            )
+            return cursor.rowcount == 1
+
+    async def record_whatsapp_inbound(self, user_key: str, at: dt.datetime) -> None:
+        """A WhatsApp user wrote at `at`: their 24-hour window is open from then."""
+        stamp = at.astimezone(dt.UTC).isoformat(timespec="seconds")
+        await self._db.execute(
+            "INSERT INTO whatsapp_windows (user_key, last_inbound) VALUES (?, ?) "
+            "ON CONFLICT (user_key) DO UPDATE "
+            "SET last_inbound = max(last_inbound, excluded.last_inbound)",
+            (user_key, stamp),
+        )
+
+    async def close_whatsapp_window(self, user_key: str) -> None:
+        """WhatsApp refused a free-form message (131047): treat the window as closed."""
+        await self._db.execute(
+            "UPDATE whatsapp_windows SET closed_at = ? WHERE user_key = ?",
+            (self._now(), user_key),
+        )
+
+    async def whatsapp_last_inbound(self, user_key: str) -> dt.datetime | None:
+        """When the user last wrote, or None when unknown or WhatsApp said the window closed."""
+        async with self._db.execute(
+            "SELECT last_inbound, closed_at FROM whatsapp_windows WHERE user_key = ?",
+            (user_key,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None or (
+            row["closed_at"] is not None and row["closed_at"] >= row["last_inbound"]
+        ):
+            return None
+        return dt.datetime.fromisoformat(row["last_inbound"])
