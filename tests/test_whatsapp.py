@@ -17,7 +17,7 @@ from bot.app import App, build_app, build_http
 from bot.channels.whatsapp import OutsideWindow, RedactVerifyToken, WhatsAppChannel
 from bot.config import SettingsError, load_settings
 from bot.core import Incoming, Reply
-from tests.conftest import CONTENT_DIR, FixedClock
+from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 from tests.fake_whatsapp import (
     FakeGraphApi,
     action_ids,
@@ -96,6 +96,7 @@ async def make_harness(
         whatsapp_settings(db, **extra),
         clock=clock,
         with_telegram=False,
+        understanding=ENGINE,
         whatsapp_http=httpx.AsyncClient(transport=graph.transport()),
         sleep=record_sleep,
     )
@@ -194,6 +195,7 @@ async def test_no_whatsapp_route_without_settings(tmp_path: Path, clock: FixedCl
         load_settings(DATABASE_PATH=tmp_path / "n.sqlite3", CONTENT_DIR=CONTENT_DIR),
         clock=clock,
         with_telegram=False,
+        understanding=ENGINE,
     )
     transport = httpx.ASGITransport(app=build_http(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as http:
