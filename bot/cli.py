@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -86,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_faults(exc, sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        return 0
+    except BrokenPipeError:  # `ukkbot content show … | head` closed the pipe: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
 
