@@ -144,3 +144,10 @@ def test_every_ui_key_used_in_code_exists(content: Content) -> None:
         used |= set(re.findall(r"option\(\s*\"[^\"]*\",\s*\"([a-z_.]+)\"", path.read_text()))
     assert used, "the scan found no keys: the pattern is stale"
     assert sorted(used - set(content.ui)) == []
+
+
+def test_queue_services_load_and_a_duplicate_letter_is_reported(copy: Path) -> None:
+    assert load_content(copy).queue.letters == "ABC"
+    edit_yaml(copy / "queue.yaml", lambda d: d["services"][1].update(letter="A"))
+    faults = [str(f) for f in check_content(copy)]
+    assert "content/queue.yaml: services.letter: duplicate letter 'A'" in faults
