@@ -20,11 +20,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.assistant import Assistant
+from bot.channels.telegram import CHANNEL as TELEGRAM_CHANNEL
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.web import web_routes
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
+from bot.outbox import OutboxWorker, Sender
+from bot.queue.api import queue_routes
 from bot.store import Store
 from bot.store.db import Clock, utcnow
 from bot.understanding import Understanding
@@ -42,6 +45,13 @@ class App:
     assistant: Assistant
     telegram: TelegramChannel | None = None
 
+    def outbox_worker(self) -> OutboxWorker:
+        """The worker that sends reminders through every channel able to send unprompted."""
+        senders: dict[str, Sender] = {}
+        if self.telegram is not None:
+            senders[TELEGRAM_CHANNEL] = self.telegram
+        return OutboxWorker(self.services.store, senders, self.services.outbox_wake)
+
     async def close(self) -> None:
         if self.telegram is not None:
             await self.telegram.stop()
@@ -52,16 +62,23 @@ async def build_app(settings: Settings, clock: Clock = utcnow, with_telegram: bo
     """Load content (raises ContentError), open the store, build the assistant and channels."""
     content = load_content(settings.CONTENT_DIR)
     store = await Store.open(settings.DATABASE_PATH, clock=clock)
-    services = Services(content=content, store=store, understanding=Understanding(content))
+    telegram = with_telegram and settings.TELEGRAM_BOT_TOKEN is not None
+    services = Services(
+        content=content,
+        store=store,
+        understanding=Understanding(content),
+        zone=settings.zone,
+        push_channels=frozenset({TELEGRAM_CHANNEL} if telegram else ()),
+    )
     assistant = Assistant(services)
     app = App(settings, services, assistant)
-    if with_telegram and settings.TELEGRAM_BOT_TOKEN is not None:
+    if telegram:
         app.telegram = TelegramChannel(build_application(settings), assistant, settings)
     return app
 
 
 def build_http(app: App) -> Starlette:
-    """The one HTTP server: web chat, health, and the Telegram webhook when configured."""
+    """The one HTTP server: web chat, health, the queue API, and the Telegram webhook."""
 
     async def healthz(request: Request) -> Response:
         database = "ok"
@@ -76,7 +93,11 @@ def build_http(app: App) -> Starlette:
         }
         return JSONResponse(body, status_code=200 if database == "ok" else 503)
 
-    routes = [*web_routes(app.assistant), Route("/healthz", healthz)]
+    routes = [
+        *web_routes(app.assistant),
+        *queue_routes(app.services, app.settings.QUEUE_API_TOKEN),
+        Route("/healthz", healthz),
+    ]
     if app.telegram is not None and app.settings.TELEGRAM_WEBHOOK_URL:
         path = urlparse(app.settings.TELEGRAM_WEBHOOK_URL).path or TELEGRAM_WEBHOOK_PATH
         routes.append(app.telegram.webhook_route(path))
@@ -102,11 +123,18 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    outbox: asyncio.Task[None] | None = None
     try:
         if app.telegram is not None:
             await app.telegram.start()
+        # After the channels started: pending reminders from before a restart go out now.
+        outbox = asyncio.create_task(app.outbox_worker().run())
         log.info("web chat at http://%s:%s", settings.HTTP_HOST, settings.HTTP_PORT)
         await server.serve()
     finally:
+        if outbox is not None:
+            outbox.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await outbox
         await app.close()
         log.info("stopped")

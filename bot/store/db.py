@@ -6,6 +6,7 @@ ISO-8601 text.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -23,6 +24,15 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_text(moment: dt.datetime) -> str:
+    """A moment as the store keeps it: UTC ISO-8601 to the second."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def from_text(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
 def _migrations() -> list[tuple[int, str]]:
     folder = resources.files("bot.store") / "migrations"
     found = []
@@ -38,6 +48,13 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, clock: Clock) -> None:
         self._db = db
         self.clock = clock
+        self._write_lock = asyncio.Lock()
+        self._writer: asyncio.Task[object] | None = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        """The connection, for the repository modules of this package (queue, outbox)."""
+        return self._db
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock = utcnow) -> Store:
@@ -74,20 +91,31 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A short write transaction; rolled back when the block raises."""
-        if self._db.in_transaction:
+        """A short write transaction (BEGIN IMMEDIATE); rolled back when the block raises.
+
+        Every task shares the one connection, so transactions take turns (a lock): otherwise a
+        second task's statements would land inside the first task's transaction. A nested
+        call from the same task joins the open transaction.
+        """
+        task = asyncio.current_task()
+        if task is not None and self._writer is task:
             yield self._db
             return
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            await self._db.rollback()
-            raise
-        await self._db.commit()
+        async with self._write_lock:
+            self._writer = task
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    await self._db.rollback()
+                    raise
+                await self._db.commit()
+            finally:
+                self._writer = None
 
     def _now(self) -> str:
-        return self.clock().astimezone(dt.UTC).isoformat(timespec="seconds")
+        return as_text(self.clock())
 
     async def ping(self) -> bool:
         async with self._db.execute("SELECT 1") as cursor:
