@@ -18,15 +18,17 @@ from handlers.start import main_menu
 def status_text(ctx: Context, view: ServiceView) -> str:
     """A service's state in words: serving, paused or closed with the reason, or not started."""
     state = view.state
-    if not view.started:
+    if not view.started or (state.status == "open" and not state.now_serving):
         return ctx.t("queue.status.not_started")
-    serving = (
-        ticket_text(state.service, state.now_serving)
-        if state.now_serving
-        else ctx.t("queue.none_yet")
+    serving = ticket_text(state.service, state.now_serving)
+    text = ctx.t(
+        f"queue.status.{state.status}",
+        serving=serving,
+        reason=state.reason or ctx.t("queue.no_reason"),
     )
-    reason = state.reason or ctx.t("queue.no_reason")
-    return ctx.t(f"queue.status.{state.status}", serving=serving, reason=reason)
+    if state.status == "paused" and state.now_serving:
+        text = f"{text} · {ctx.t('queue.last_served', serving=serving)}"
+    return text
 
 
 def service_line(ctx: Context, view: ServiceView) -> str:
@@ -126,7 +128,9 @@ async def show_ticket(ctx: Context, desk: QueueDesk, arg: str) -> list[Reply]:
     else:
         low, high = wait_range(ahead, view.per_number)
         text = ctx.t("queue.ticket_ahead", ticket=ticket, ahead=ahead, low=low, high=high)
-    return [Reply(f"{line}\n{text}", queue_options(ctx, ticket))]
+    # A reminder only helps while the ticket is further away than the reminder's distance.
+    remindable = not view.started or ahead >= ctx.content.queue.alert_ahead
+    return [Reply(f"{line}\n{text}", queue_options(ctx, ticket if remindable else None))]
 
 
 async def remind_me(ctx: Context, arg: str) -> list[Reply]:

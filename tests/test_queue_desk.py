@@ -48,7 +48,7 @@ async def test_a_hundred_simultaneous_calls_end_exactly_a_hundred_higher(desk: Q
     await asyncio.gather(*(desk.change("A", CallNext(), STAFF, "/panggil A") for _ in range(100)))
     assert await serving(desk) == 100
     async with desk.store.db.execute("SELECT COUNT(*) FROM queue_calls") as cursor:
-        assert (await cursor.fetchone())[0] == 100  # type: ignore[index]
+        assert (await cursor.fetchone())[0] == 100
 
 
 async def test_staff_calls_and_machine_reports_together_never_lose_or_repeat_a_number(

@@ -117,7 +117,7 @@ def test_the_estimate_falls_back_to_the_configured_pace_early_in_the_day() -> No
 def test_the_estimate_uses_the_median_of_the_last_ten_intervals() -> None:
     slow_start = [(n, n * 30.0, "call") for n in range(1, 6)]  # 30 minutes each
     steady = [(n, 150 + (n - 5) * 4.0, "call") for n in range(6, 17)]  # then 4 minutes each
-    assert minutes_per_number(calls(*slow_start, *steady), fallback=6.0) == 4.0  # type: ignore[arg-type]
+    assert minutes_per_number(calls(*slow_start, *steady), fallback=6.0) == 4.0
 
 
 def test_a_jump_counts_per_number_and_a_correction_starts_afresh() -> None:
