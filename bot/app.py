@@ -62,17 +62,18 @@ async def build_app(settings: Settings, clock: Clock = utcnow, with_telegram: bo
     """Load content (raises ContentError), open the store, build the assistant and channels."""
     content = load_content(settings.CONTENT_DIR)
     store = await Store.open(settings.DATABASE_PATH, clock=clock)
-    telegram = with_telegram and settings.TELEGRAM_BOT_TOKEN is not None
+    has_telegram = settings.TELEGRAM_BOT_TOKEN is not None
     services = Services(
         content=content,
         store=store,
         understanding=Understanding(content),
         zone=settings.zone,
-        push_channels=frozenset({TELEGRAM_CHANNEL} if telegram else ()),
+        # Telegram can send reminders whenever it is configured: `ukkbot run` drains them.
+        push_channels=frozenset({TELEGRAM_CHANNEL} if has_telegram else ()),
     )
     assistant = Assistant(services)
     app = App(settings, services, assistant)
-    if telegram:
+    if with_telegram and has_telegram:
         app.telegram = TelegramChannel(build_application(settings), assistant, settings)
     return app
 

@@ -129,11 +129,15 @@ class Understanding:
     """Built once from the content; `analyse` is pure and fast."""
 
     def __init__(
-        self, content: Content, thresholds: Thresholds | None = None, ticket_letters: str = "abc"
+        self,
+        content: Content,
+        thresholds: Thresholds | None = None,
+        ticket_letters: str | None = None,
     ) -> None:
         self.content = content
         self.thresholds = thresholds or Thresholds()
-        self.ticket_letters = ticket_letters.lower()
+        # Ticket letters are the queue's services (content/queue.yaml) unless a caller narrows them.
+        self.ticket_letters = (ticket_letters or content.queue.letters).lower()
         self.normaliser = Normaliser(content.lexicon)
         labels: list[str] = []
         docs: list[list[str]] = []
