@@ -209,3 +209,12 @@ async def test_the_web_chat_offers_no_reminder_it_cannot_send(
     assert "r:A-025" not in option_ids(replies)
     replies = await web.handle(Incoming("web", "s", "s", text="/ingatkan A-025"))
     assert all_text(replies) == content.t("queue.remind_unavailable", "id", ticket="A-025")
+
+
+async def test_staff_get_their_command_list_and_residents_do_not(
+    officer: Person, resident: Person, content: Content
+) -> None:
+    text = all_text(await officer.say("/petugas"))
+    assert text.startswith(content.t("staff.commands", "id"))
+    assert content.t("cmd.call", "id") in text and content.t("cmd.staff", "id") in text
+    assert all_text(await resident.say("/petugas")) == content.t("staff.only", "id")
