@@ -36,7 +36,7 @@ class Assistant:
         await store.touch_user(incoming.channel, incoming.user_key)
         # Administrators come from the settings (the channel marks them); staff from the store.
         if incoming.role == "resident" and await is_staff(
-            store.db, incoming.channel, incoming.user_key
+            store.reader, incoming.channel, incoming.user_key
         ):
             incoming = replace(incoming, role="staff")
         stored = await store.get_language(incoming.channel, incoming.user_key)

@@ -141,3 +141,29 @@ async def test_asking_twice_for_the_same_ticket_gives_one_reminder(desk: QueueDe
     await desk.change("A", SetNumber(3), STAFF, "/set A 3")
     sender = RecordingSender()
     assert await OutboxWorker(desk.store, {"test": sender}).drain() == 1
+
+
+async def test_the_board_follows_changes_made_by_another_process(
+    desk: QueueDesk, tmp_path: Path, clock: FixedClock, services: Services
+) -> None:
+    assert await serving(desk) == 0  # now cached
+    other = await Store.open(tmp_path / "bot.sqlite3", clock=clock)  # the store fixture's file
+    await QueueDesk(Services(services.content, other, services.understanding)).change(
+        "A", SetNumber(9), STAFF, "/set A 9"
+    )
+    await other.close()
+    assert await serving(desk) == 9
+
+
+async def test_readers_arriving_together_share_one_load(desk: QueueDesk) -> None:
+    loads = 0
+    board = desk._board
+
+    async def counting(db: object, day: dt.date) -> object:
+        nonlocal loads
+        loads += 1
+        return await board(db, day)  # type: ignore[arg-type]
+
+    desk._board = counting  # type: ignore[method-assign,assignment]
+    await asyncio.gather(*(desk.board() for _ in range(50)))
+    assert loads == 1

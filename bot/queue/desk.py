@@ -57,8 +57,11 @@ class QueueDesk:
     async def board(self) -> list[ServiceView]:
         """Every configured service, in content order, with today's state and pace."""
         day = self.today()
-        states = await repo.day_states(self.store.db, day)
-        calls = await repo.recent_calls(self.store.db, day)
+        return await self.store.read_cached(f"queue-board:{day}", lambda db: self._board(db, day))
+
+    async def _board(self, db: aiosqlite.Connection, day: dt.date) -> list[ServiceView]:
+        states = await repo.day_states(db, day)
+        calls = await repo.recent_calls(db, day, self.content.queue.letters)
         return [
             ServiceView(
                 service,

