@@ -120,40 +120,42 @@ class OutboxWorker:
                 await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
 
     async def _pending(self, after: int) -> list[aiosqlite.Row]:
-        async with self.store.db.execute(
-            "SELECT * FROM outbox WHERE done_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-            (after, BATCH),
-        ) as cursor:
-            return [row for row in await cursor.fetchall() if row["channel"] in self.senders]
+        """Unsent rows after `after` for channels this worker can send on, oldest first."""
+        channels = sorted(self.senders)
+        marks = ", ".join("?" * len(channels))
+        rows = await self.store.db.execute_fetchall(
+            f"SELECT * FROM outbox WHERE done_at IS NULL AND id > ? AND channel IN ({marks}) "
+            "ORDER BY id LIMIT ?",
+            (after, *channels, BATCH),
+        )
+        return list(rows)
 
     async def _deliver(self, row: aiosqlite.Row) -> int:
-        now = self.store.clock()
-        if row["expires_at"] is not None and now >= from_text(row["expires_at"]):
-            await self._finish(row["id"], "expired")
+        if row["expires_at"] is not None and self.store.clock() >= from_text(row["expires_at"]):
+            await self._record(row["id"], row["attempts"], "expired")
             return 0
         try:
             await self.senders[row["channel"]].send(
                 row["chat_key"], replies_from_json(row["replies"])
             )
         except Exception as exc:
+            error = type(exc).__name__  # never the message: it may quote the text sent
             attempts = row["attempts"] + 1
-            log.warning(
-                "outbox: send %s failed (%s), attempt %d", row["id"], type(exc).__name__, attempts
-            )
-            async with self.store.transaction() as db:
-                await db.execute(
-                    "UPDATE outbox SET attempts = ?, last_error = ? WHERE id = ?",
-                    (attempts, type(exc).__name__, row["id"]),
-                )
-            if attempts >= MAX_ATTEMPTS:
-                await self._finish(row["id"], "failed")
+            log.warning("outbox: send %s failed (%s), attempt %d", row["id"], error, attempts)
+            outcome = "failed" if attempts >= MAX_ATTEMPTS else None
+            await self._record(row["id"], attempts, outcome, error)
             return 0
-        await self._finish(row["id"], "sent")
+        await self._record(row["id"], row["attempts"] + 1, "sent")
         return 1
 
-    async def _finish(self, row_id: int, outcome: str) -> None:
+    async def _record(
+        self, row_id: int, attempts: int, outcome: str | None, error: str | None = None
+    ) -> None:
+        """Note an attempt; with an outcome the row is done and never sent again."""
+        done_at = None if outcome is None else as_text(self.store.clock())
         async with self.store.transaction() as db:
             await db.execute(
-                "UPDATE outbox SET done_at = ?, outcome = ? WHERE id = ?",
-                (as_text(self.store.clock()), outcome, row_id),
+                "UPDATE outbox SET attempts = ?, last_error = ?, done_at = ?, outcome = ? "
+                "WHERE id = ?",
+                (attempts, error, done_at, outcome, row_id),
             )

@@ -11,7 +11,7 @@ import pytest
 from bot.content import Content
 from bot.context import Services
 from bot.core import Reply
-from bot.outbox import OutboxWorker
+from bot.outbox import BATCH, MAX_ATTEMPTS, OutboxWorker, enqueue
 from bot.queue.desk import Actor, QueueDesk
 from bot.queue.state import CallNext, Report, SetNumber, Ticket
 from bot.store import Store
@@ -167,3 +167,30 @@ async def test_readers_arriving_together_share_one_load(desk: QueueDesk) -> None
     desk._board = counting  # type: ignore[method-assign,assignment]
     await asyncio.gather(*(desk.board() for _ in range(50)))
     assert loads == 1
+
+
+async def test_a_message_that_keeps_failing_is_given_up_after_max_attempts(
+    desk: QueueDesk,
+) -> None:
+    await desk.remind(Ticket("A", 2), "test", "chat-1", "id")
+    await desk.change("A", CallNext(), STAFF, "/panggil A")
+    sender = RecordingSender(fail=MAX_ATTEMPTS)
+    worker = OutboxWorker(desk.store, {"test": sender})
+    for _ in range(MAX_ATTEMPTS + 1):
+        await worker.drain()
+    assert sender.sent == [] and sender.fail == 0
+    rows = await desk.store.db.execute_fetchall("SELECT attempts, outcome FROM outbox")
+    assert [tuple(row) for row in rows] == [(MAX_ATTEMPTS, "failed")]
+
+
+async def test_messages_for_a_channel_without_a_sender_wait_and_block_nothing(
+    desk: QueueDesk,
+) -> None:
+    async with desk.store.transaction() as db:
+        for i in range(BATCH + 5):
+            await enqueue(db, f"whatsapp-{i}", "whatsapp", "62811", [Reply("hi")], desk.now())
+        await enqueue(db, "telegram-1", "test", "7", [Reply("hi")], desk.now())
+    sender = RecordingSender()
+    assert await OutboxWorker(desk.store, {"test": sender}).drain() == 1
+    rows = await desk.store.db.execute_fetchall("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL")
+    assert next(iter(rows))[0] == BATCH + 5

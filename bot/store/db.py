@@ -54,11 +54,9 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
 class Store:
     """The bot's database. Open with `await Store.open(path)`; close with `await store.close()`."""
 
-    def __init__(
-        self, db: aiosqlite.Connection, clock: Clock, reader: aiosqlite.Connection | None = None
-    ) -> None:
+    def __init__(self, db: aiosqlite.Connection, clock: Clock) -> None:
         self._db = db
-        self._reader = reader or db
+        self._reader = db  # open() adds a separate one for a database file
         self.clock = clock
         self._write_lock = asyncio.Lock()
         self._writer: asyncio.Task[object] | None = None
@@ -171,11 +169,13 @@ class Store:
     async def touch_user(self, channel: str, user_key: str) -> None:
         """Record that someone used the bot (first and last seen)."""
         now = self._now()
-        await self._db.execute(
-            "INSERT INTO users (channel, user_key, first_seen, last_seen) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (channel, user_key) DO UPDATE SET last_seen = excluded.last_seen",
-            (channel, user_key, now, now),
-        )
+        # In a transaction of its own: a bare statement would land in another task's open one.
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO users (channel, user_key, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (channel, user_key) DO UPDATE SET last_seen = excluded.last_seen",
+                (channel, user_key, now, now),
+            )
 
     async def get_language(self, channel: str, user_key: str) -> Lang | None:
         rows = await self._db.execute_fetchall(
@@ -188,9 +188,10 @@ class Store:
 
     async def set_language(self, channel: str, user_key: str, language: Lang) -> None:
         now = self._now()
-        await self._db.execute(
-            "INSERT INTO users (channel, user_key, language, first_seen, last_seen) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, user_key) "
-            "DO UPDATE SET language = excluded.language, last_seen = excluded.last_seen",
-            (channel, user_key, language, now, now),
-        )
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO users (channel, user_key, language, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, user_key) "
+                "DO UPDATE SET language = excluded.language, last_seen = excluded.last_seen",
+                (channel, user_key, language, now, now),
+            )
