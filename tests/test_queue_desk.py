@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -85,10 +86,12 @@ async def test_a_reminder_is_sent_exactly_once_even_across_a_restart(
     store = await Store.open(path, clock=clock)
     services = Services(content, store, understanding, push_channels=frozenset({"test"}))
     desk = QueueDesk(services)
+    before = RecordingSender()
+    assert await OutboxWorker(store, {"test": before}).drain() == 0
     await desk.remind(Ticket("A", 10), "test", "chat-9", "en")
     for _ in range(7):  # A-007 is 3 before A-010: the reminder is due
         await desk.change("A", CallNext(), STAFF, "/panggil A")
-    assert services.outbox_wake.is_set()
+    assert services.outbox_wake.is_set() and before.sent == []
     await store.close()  # the process stops between the trigger and the send
 
     store = await Store.open(path, clock=clock)
@@ -194,3 +197,26 @@ async def test_messages_for_a_channel_without_a_sender_wait_and_block_nothing(
     assert await OutboxWorker(desk.store, {"test": sender}).drain() == 1
     rows = await desk.store.db.execute_fetchall("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL")
     assert next(iter(rows))[0] == BATCH + 5
+
+
+async def test_the_running_worker_sends_as_soon_as_a_change_wakes_it(
+    desk: QueueDesk, services: Services
+) -> None:
+    delivered = asyncio.Event()
+
+    class Signalling(RecordingSender):
+        async def send(self, chat_key: str, replies: list[Reply], /) -> None:
+            await super().send(chat_key, replies)
+            delivered.set()
+
+    sender = Signalling()
+    worker = asyncio.create_task(
+        OutboxWorker(desk.store, {"test": sender}, services.outbox_wake).run()
+    )
+    await desk.remind(Ticket("C", 3), "test", "chat-5", "id")
+    await desk.change("C", SetNumber(1), STAFF, "/set C 1")
+    await asyncio.wait_for(delivered.wait(), timeout=5)  # a guard, not a pause: woken at once
+    worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker
+    assert [chat for chat, _ in sender.sent] == ["chat-5"]
