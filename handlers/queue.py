@@ -11,14 +11,13 @@ from bot.context import Context
 from bot.core import Option, Reply
 from bot.queue.desk import QueueDesk, ServiceView, ticket_text
 from bot.queue.estimate import wait_range
-from bot.queue.state import Ticket, parse_ticket
+from bot.queue.state import QueueState, Ticket, parse_ticket
 from handlers.start import main_menu
 
 
-def status_text(ctx: Context, view: ServiceView) -> str:
+def status_text(ctx: Context, state: QueueState, started: bool = True) -> str:
     """A service's state in words: serving, paused or closed with the reason, or not started."""
-    state = view.state
-    if not view.started or (state.status == "open" and not state.now_serving):
+    if not started or (state.status == "open" and not state.now_serving):
         return ctx.t("queue.status.not_started")
     serving = ticket_text(state.service, state.now_serving)
     text = ctx.t(
@@ -37,7 +36,7 @@ def service_line(ctx: Context, view: ServiceView) -> str:
         "queue.line",
         letter=view.service.letter,
         name=view.service.name.get(ctx.lang),
-        status=status_text(ctx, view),
+        status=status_text(ctx, view.state, view.started),
     )
     if view.started and view.state.status == "open":
         waiting = view.state.waiting

@@ -9,7 +9,7 @@ from typing import Literal
 from bot.content.models import QueueService
 from bot.context import Context
 from bot.core import Reply
-from bot.queue.desk import Actor, QueueDesk, ServiceView
+from bot.queue.desk import Actor, QueueDesk
 from bot.queue.state import MAX_REASON_CHARS, CallNext, Change, QueueError, SetNumber, SetStatus
 from bot.store import queue as repo
 from handlers.queue import queue_options, status_text
@@ -44,12 +44,11 @@ async def change_queue(
         state = await desk.change(service.letter, change, actor(ctx), command)
     except QueueError as error:
         return [ctx.reply(ctx.t(error.key, **error.values), *queue_options(ctx))]
-    view = ServiceView(service, state, True, service.minutes_per_call)
     text = ctx.t(
         "queue.done",
         letter=service.letter,
         name=service.name.get(ctx.lang),
-        status=status_text(ctx, view),
+        status=status_text(ctx, state),
     )
     return [ctx.reply(text, *queue_options(ctx))]
 
