@@ -21,13 +21,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.assistant import Assistant
+from bot.channels.telegram import CHANNEL as TELEGRAM_CHANNEL
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.web import web_routes
+from bot.channels.whatsapp import CHANNEL as WHATSAPP_CHANNEL
 from bot.channels.whatsapp import WEBHOOK_PATH as WHATSAPP_WEBHOOK_PATH
 from bot.channels.whatsapp import RedactVerifyToken, Sleep, WhatsAppChannel
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
+from bot.outbox import OutboxWorker, Sender
+from bot.queue.api import queue_routes
 from bot.store import Store
 from bot.store.db import Clock, utcnow
 from bot.understanding import Understanding
@@ -46,6 +50,15 @@ class App:
     assistant: Assistant
     telegram: TelegramChannel | None = None
     whatsapp: WhatsAppChannel | None = None
+
+    def outbox_worker(self) -> OutboxWorker:
+        """The worker that sends reminders through every channel able to send unprompted."""
+        senders: dict[str, Sender] = {}
+        if self.telegram is not None:
+            senders[TELEGRAM_CHANNEL] = self.telegram
+        if self.whatsapp is not None:
+            senders[WHATSAPP_CHANNEL] = self.whatsapp.sender
+        return OutboxWorker(self.services.store, senders, self.services.outbox_wake)
 
     async def close(self) -> None:
         if self.telegram is not None:
@@ -70,21 +83,31 @@ async def build_app(
     """
     content = understanding.content if understanding else load_content(settings.CONTENT_DIR)
     store = await Store.open(settings.DATABASE_PATH, clock=clock)
-    engine = understanding or Understanding(content)
-    services = Services(content=content, store=store, understanding=engine)
+    has_telegram = settings.TELEGRAM_BOT_TOKEN is not None
+    has_whatsapp = settings.WHATSAPP_ACCESS_TOKEN is not None
+    # Channels that can send reminders whenever they are configured: `ukkbot run` drains them.
+    push = {TELEGRAM_CHANNEL} if has_telegram else set()
+    push |= {WHATSAPP_CHANNEL} if has_whatsapp else set()
+    services = Services(
+        content=content,
+        store=store,
+        understanding=understanding or Understanding(content),
+        zone=settings.zone,
+        push_channels=frozenset(push),
+    )
     assistant = Assistant(services)
     app = App(settings, services, assistant)
-    if with_telegram and settings.TELEGRAM_BOT_TOKEN is not None:
+    if with_telegram and has_telegram:
         app.telegram = TelegramChannel(build_application(settings), assistant, settings)
-    if settings.WHATSAPP_ACCESS_TOKEN is not None:
+    if has_whatsapp:
         http = whatsapp_http or httpx.AsyncClient(timeout=GRAPH_TIMEOUT)
         app.whatsapp = WhatsAppChannel(assistant, settings, http, sleep=sleep)
     return app
 
 
 def build_http(app: App) -> Starlette:
-    """The one HTTP server: web chat, health, and the Telegram and WhatsApp webhooks when
-    configured."""
+    """The one HTTP server: web chat, health, the queue API, and the Telegram and WhatsApp
+    webhooks when configured."""
 
     async def healthz(request: Request) -> Response:
         database = "ok"
@@ -99,7 +122,11 @@ def build_http(app: App) -> Starlette:
         }
         return JSONResponse(body, status_code=200 if database == "ok" else 503)
 
-    routes = [*web_routes(app.assistant), Route("/healthz", healthz)]
+    routes = [
+        *web_routes(app.assistant),
+        *queue_routes(app.services, app.settings.QUEUE_API_TOKEN),
+        Route("/healthz", healthz),
+    ]
     if app.telegram is not None and app.settings.TELEGRAM_WEBHOOK_URL:
         path = urlparse(app.settings.TELEGRAM_WEBHOOK_URL).path or TELEGRAM_WEBHOOK_PATH
         routes.append(app.telegram.webhook_route(path))
@@ -129,13 +156,20 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    outbox: asyncio.Task[None] | None = None
     try:
         if app.telegram is not None:
             await app.telegram.start()
         if app.whatsapp is not None:
             log.info("whatsapp: webhook at %s", WHATSAPP_WEBHOOK_PATH)
+        # After the channels started: pending reminders from before a restart go out now.
+        outbox = asyncio.create_task(app.outbox_worker().run())
         log.info("web chat at http://%s:%s", settings.HTTP_HOST, settings.HTTP_PORT)
         await server.serve()
     finally:
+        if outbox is not None:
+            outbox.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await outbox
         await app.close()
         log.info("stopped")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from bot.context import Context, Services
 from bot.core import Incoming, Reply, lang_from_hint
 from bot.markup import escape_markup
+from bot.store.queue import is_staff
 from handlers import ACTIONS, command_table
 from handlers.answer import answer_question
 
@@ -32,6 +34,11 @@ class Assistant:
     async def _route(self, incoming: Incoming) -> list[Reply]:
         store = self.services.store
         await store.touch_user(incoming.channel, incoming.user_key)
+        # Administrators come from the settings (the channel marks them); staff from the store.
+        if incoming.role == "resident" and await is_staff(
+            store.reader, incoming.channel, incoming.user_key
+        ):
+            incoming = replace(incoming, role="staff")
         stored = await store.get_language(incoming.channel, incoming.user_key)
         lang = stored or lang_from_hint(incoming.lang_hint)
 

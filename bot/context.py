@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from bot.content import Content
 from bot.core import Incoming, Lang, Option, Reply
@@ -17,6 +19,11 @@ class Services:
     content: Content
     store: Store
     understanding: Understanding
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
+    # Channels that can send a message nobody asked for (reminders); the web chat cannot.
+    push_channels: frozenset[str] = frozenset()
+    # Set after a change put messages in the outbox, so the worker sends them at once.
+    outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)

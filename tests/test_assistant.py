@@ -96,10 +96,10 @@ async def test_unknown_command_and_stale_button_are_explained(chat: Chat, conten
     assert all_text(await chat.tap("zz:1")) == content.t("unknown_action", "id")
 
 
-async def test_queue_and_announcements_answer_until_their_features_land(
+async def test_queue_shows_today_and_announcements_answer_until_their_feature_lands(
     chat: Chat, content: Content
 ) -> None:
-    assert all_text(await chat.say("/antrian")) == content.t("coming_soon.queue", "id")
+    assert all_text(await chat.say("/antrian")).startswith(content.t("queue.title", "id"))
     assert all_text(await chat.tap("a")) == content.t("coming_soon.announcements", "id")
 
 

@@ -15,6 +15,7 @@ from bot.content import REQUIRED_TOPIC_IDS, Content, check_content, load_content
 from bot.core import LANGS
 from bot.limits import CHANNEL_TEXT_LIMITS
 from bot.markup import split_text
+from bot.queue.state import STATUSES
 from tests.conftest import CONTENT_DIR, ROOT
 
 
@@ -142,5 +143,15 @@ def test_every_ui_key_used_in_code_exists(content: Content) -> None:
     for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/*.py")]:
         used |= set(re.findall(r"\bt\(\s*\"([a-z_.]+)\"", path.read_text()))
         used |= set(re.findall(r"option\(\s*\"[^\"]*\",\s*\"([a-z_.]+)\"", path.read_text()))
+        used |= set(re.findall(r"QueueError\(\s*\"([a-z_.]+)\"", path.read_text()))
+        used |= set(re.findall(r"\"([a-z_]+\.[a-z_.]+)\" if ", path.read_text()))
+    used |= {f"queue.status.{status}" for status in STATUSES}
     assert used, "the scan found no keys: the pattern is stale"
     assert sorted(used - set(content.ui)) == []
+
+
+def test_queue_services_load_and_a_duplicate_letter_is_reported(copy: Path) -> None:
+    assert load_content(copy).queue.letters == "ABC"
+    edit_yaml(copy / "queue.yaml", lambda d: d["services"][1].update(letter="A"))
+    faults = [str(f) for f in check_content(copy)]
+    assert "content/queue.yaml: services.letter: duplicate letter 'A'" in faults

@@ -197,3 +197,16 @@ async def test_webhook_refuses_a_wrong_or_missing_secret_and_accepts_the_right_o
         assert queued.qsize() == 1 and (await queued.get()).update_id == 1
     finally:
         await app.close()
+
+
+async def test_a_queue_reminder_reaches_the_resident_through_telegram_once(tg: Harness) -> None:
+    await tg.feed(text_update(1, 7, "/ingatkan A-005"))
+    assert "r:A-005" not in keyboard_data(tg.api.sent()[-1])  # the reply to /ingatkan itself
+    for update_id in (2, 3):
+        await tg.feed(text_update(update_id, 42, "/panggil A"))  # 42 is an administrator
+    assert "sekarang dilayani A-002" in tg.api.sent()[-1]["text"]
+    worker = tg.app.outbox_worker()
+    assert await worker.drain() == 1 and await worker.drain() == 0
+    reminder = tg.api.sent()[-1]
+    assert int(reminder["chat_id"]) == 7 and "A-005" in reminder["text"]
+    assert keyboard_data(reminder) == ["q:A-005"]

@@ -40,6 +40,7 @@ from bot.limits import (
     WHATSAPP_TEXT,
 )
 from bot.markup import split_text, to_whatsapp
+from bot.outbox import Undeliverable
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class GraphError(Exception):
         self.code = code
 
 
-class OutsideWindow(Exception):
+class OutsideWindow(Undeliverable):
     """Nothing was sent: the person's 24-hour window is closed and no template can be used.
 
     The outbox counts these as skipped, not failed: resending will not help.

@@ -24,6 +24,7 @@ from bot.content.models import (
     Neighbour,
     NeighbourBook,
     Office,
+    QueueBook,
     RoutePhrases,
     Text,
     Topic,
@@ -82,6 +83,7 @@ class Content:
     ui: dict[str, Text]
     lexicon: Lexicon
     routes: RoutePhrases
+    queue: QueueBook
 
     def t(self, key: str, lang: Lang, **values: object) -> str:
         """A UI string in `lang`, placeholders and `{name}` values filled in."""
@@ -216,6 +218,9 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
     routes = _parse(
         RoutePhrases, _read_yaml(root / "routes.yaml", root, faults), "content/routes.yaml", faults
     )
+    queue = _parse(
+        QueueBook, _read_yaml(root / "queue.yaml", root, faults), "content/queue.yaml", faults
+    )
     ui_data = _read_yaml(root / "ui.yaml", root, faults)
     ui: dict[str, Text] = {}
     if isinstance(ui_data, dict):
@@ -232,12 +237,21 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
         or neighbour_book is None
         or lexicon is None
         or routes is None
+        or queue is None
     ):
         return None, faults
     if faults:
         return None, faults
     content = Content(
-        root, topics, fee_book.fees, office, tuple(neighbour_book.neighbours), ui, lexicon, routes
+        root,
+        topics,
+        fee_book.fees,
+        office,
+        tuple(neighbour_book.neighbours),
+        ui,
+        lexicon,
+        routes,
+        queue,
     )
     faults.extend(_cross_check(content, topic_files))
     return content, faults
@@ -251,6 +265,9 @@ def _cross_check(content: Content, topic_files: dict[str, str]) -> Iterator[Faul
     for key in ("unverified_mark", "weekdays", "closed"):
         if key not in content.ui:
             yield Fault("content/ui.yaml", key, "required UI string is missing")
+    letters = content.queue.letters
+    for dup in sorted({letter for letter in letters if letters.count(letter) > 1}):
+        yield Fault("content/queue.yaml", "services.letter", f"duplicate letter {dup!r}")
     neighbour_ids = [n.id for n in content.neighbours]
     for dup in {i for i in neighbour_ids if neighbour_ids.count(i) > 1}:
         yield Fault("content/neighbours.yaml", "id", f"duplicate id {dup!r}")

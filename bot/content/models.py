@@ -186,6 +186,28 @@ class Lexicon(Strict):
     doc_types: dict[str, list[str]]
 
 
+class QueueService(Strict):
+    """One counter of the queue: its ticket letter, name and fallback pace."""
+
+    letter: str = Field(pattern=r"^[A-Z]$")
+    name: Text
+    minutes_per_call: float = Field(gt=0, le=240)
+
+
+class QueueBook(Strict):
+    """content/queue.yaml: the services with a letter each and when alerts go out."""
+
+    alert_ahead: int = Field(ge=1, le=50)
+    services: list[QueueService] = Field(min_length=1)
+
+    def service(self, letter: str) -> QueueService | None:
+        return next((s for s in self.services if s.letter == letter.upper()), None)
+
+    @property
+    def letters(self) -> str:
+        return "".join(s.letter for s in self.services)
+
+
 class RoutePhrases(Strict):
     """content/routes.yaml: phrases for the queue, announcements, an officer, small talk."""
 

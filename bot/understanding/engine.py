@@ -151,12 +151,10 @@ class _NgramIndex:
 class Understanding:
     """Built once from the content; `analyse` is pure and fast."""
 
-    def __init__(
-        self, content: Content, thresholds: Thresholds | None = None, ticket_letters: str = "abc"
-    ) -> None:
+    def __init__(self, content: Content, thresholds: Thresholds | None = None) -> None:
         self.content = content
         self.thresholds = thresholds or Thresholds()
-        self.ticket_letters = ticket_letters.lower()
+        self.ticket_letters = content.queue.letters.lower()  # the services in content/queue.yaml
         self.normaliser = Normaliser(content.lexicon)
         labels: list[str] = []
         docs: list[list[str]] = []

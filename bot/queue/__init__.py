@@ -1,0 +1,1 @@
+"""The queue: its state machine and estimate (pure), the desk that applies changes, the API."""

@@ -1,0 +1,220 @@
+"""Queue conversations through the real assistant: residents, staff and administrators."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.content import Content
+from bot.context import Services
+from bot.core import Incoming, Reply, Role
+from bot.store import Store
+from bot.understanding import Understanding
+from tests.conftest import Chat, FixedClock, all_text, option_ids
+
+
+@pytest.fixture
+def services(content: Content, store: Store, understanding: Understanding) -> Services:
+    """Services where the test channel can send reminders, like Telegram."""
+    return Services(content, store, understanding, push_channels=frozenset({"test"}))
+
+
+class Person(Chat):
+    """Someone on the test channel with a role the channel gave them."""
+
+    def __init__(self, assistant: Assistant, user: str, role: Role = "resident", lang: str = "id"):
+        super().__init__(assistant, user, lang)
+        self.role: Role = role
+
+    async def say(self, text: str) -> list[Reply]:
+        return await self.assistant.handle(
+            Incoming(
+                "test", self.user, self.user, text=text, lang_hint=self.lang_hint, role=self.role
+            )
+        )
+
+
+@pytest.fixture
+def admin(assistant: Assistant) -> Person:
+    return Person(assistant, "100", role="admin")
+
+
+@pytest.fixture
+async def officer(assistant: Assistant, admin: Person) -> Person:
+    await admin.say("/staf tambah 200")
+    return Person(assistant, "200")
+
+
+@pytest.fixture
+def resident(assistant: Assistant) -> Person:
+    return Person(assistant, "300")
+
+
+async def audit(store: Store) -> list[tuple[str, str, str]]:
+    async with store.db.execute("SELECT user_key, action, outcome FROM audit ORDER BY id") as cur:
+        return [(row[0], row[1], row[2]) for row in await cur.fetchall()]
+
+
+async def test_resident_cannot_call_next_and_the_attempt_is_audited(
+    resident: Person, content: Content, store: Store
+) -> None:
+    replies = await resident.say("/panggil A")
+    assert all_text(replies) == content.t("staff.only", "id")
+    assert await audit(store) == [("300", "/panggil A", "refused")]
+    assert "belum ada nomor yang dipanggil" in all_text(await resident.say("/antrian"))
+
+
+async def test_an_admin_makes_someone_staff_who_then_calls_and_the_reply_confirms(
+    officer: Person, content: Content, store: Store
+) -> None:
+    await officer.say("/panggil A")
+    replies = await officer.say("/panggil a")
+    assert all_text(replies) == content.t(
+        "queue.done", "id", letter="A", name="Paspor (WNI)", status="sekarang dilayani A-002"
+    )
+    assert ("100", "/staf tambah 200", "done") in await audit(store)
+    assert ("200", "/panggil a", "done") in await audit(store)
+
+
+async def test_staff_commands_work_in_english_too(assistant: Assistant, admin: Person) -> None:
+    await admin.say("/staff add 201")
+    officer = Person(assistant, "201", lang="en")
+    await officer.say("/bahasa en")
+    assert "now serving A-001" in all_text(await officer.say("/call A"))
+    assert "paused (lunch break)" in all_text(await officer.say("/pause A lunch break"))
+
+
+@pytest.mark.parametrize(
+    ("command", "key"),
+    [
+        ("/panggil", "queue.usage_call"),
+        ("/panggil Z", "queue.usage_call"),
+        ("/set A", "queue.usage_set"),
+        ("/set A -3", "queue.usage_set"),
+        ("/set A dua", "queue.usage_set"),
+        ("/buka", "queue.usage_status"),
+        ("/jeda X rusak", "queue.usage_status"),
+    ],
+)
+async def test_bad_staff_input_gets_a_clear_explanation(
+    officer: Person, content: Content, command: str, key: str
+) -> None:
+    assert all_text(await officer.say(command)) == content.t(key, "id", letters="A, B, C")
+
+
+async def test_set_may_go_back_and_a_closed_service_cannot_call(
+    officer: Person, content: Content
+) -> None:
+    await officer.say("/set B 25")
+    assert "sekarang dilayani B-012" in all_text(await officer.say("/set B 12"))
+    assert "tutup (sistem gangguan)" in all_text(await officer.say("/tutup B sistem gangguan"))
+    assert all_text(await officer.say("/panggil B")) == content.t(
+        "queue.err_closed", "id", service="B"
+    )
+
+
+async def test_only_an_administrator_edits_the_staff_list(
+    officer: Person, admin: Person, content: Content, store: Store
+) -> None:
+    assert all_text(await officer.say("/staf tambah 999")) == content.t("staff.admin_only", "id")
+    assert ("200", "/staf tambah 999", "refused") in await audit(store)
+    assert all_text(await admin.say("/staf tambah 200")) == content.t(
+        "staff.already", "id", user="200"
+    )
+    assert all_text(await admin.say("/staf hapus 200")) == content.t(
+        "staff.removed", "id", user="200"
+    )
+    assert all_text(await officer.say("/panggil A")) == content.t("staff.only", "id")
+    assert all_text(await admin.say("/staf tambah abc")) == content.t("staff.usage", "id")
+
+
+async def test_residents_see_every_service_with_wait_and_reasons(
+    officer: Person, resident: Person, clock: FixedClock
+) -> None:
+    for _ in range(5):
+        clock.now += dt.timedelta(minutes=4)
+        await officer.say("/panggil A")
+    await officer.say("/jeda B istirahat siang")
+    text = all_text(await resident.say("/antrian"))
+    assert "**A · Paspor (WNI)**: sekarang dilayani A-005 · sekitar 4 menit per nomor" in text
+    assert "**B · Izin tinggal (WNA)**: dijeda (istirahat siang)" in text
+    assert "**C · Informasi & pengaduan**: belum ada nomor yang dipanggil" in text
+
+
+async def test_a_ticket_shows_how_many_are_ahead_and_a_range(
+    officer: Person, resident: Person, content: Content
+) -> None:
+    await officer.say("/set A 20")
+    replies = await resident.say("/antrian a 25")
+    assert content.t("queue.ticket_ahead", "id", ticket="A-025", ahead=4, low=22, high=45) in (
+        all_text(replies)
+    )
+    assert option_ids(replies) == ["r:A-025", "q:A-025", "m"]
+
+
+async def test_free_text_with_a_ticket_reaches_the_queue(officer: Person, resident: Person) -> None:
+    await officer.say("/set A 20")
+    assert "A-025" in all_text(await resident.say("antrian A025 sampai mana"))
+
+
+async def test_a_number_already_called_is_told_kindly(
+    officer: Person, resident: Person, content: Content
+) -> None:
+    await officer.say("/set A 30")
+    assert content.t("queue.ticket_called", "id", ticket="A-025", serving="A-030") in all_text(
+        await resident.say("/antrian A-025")
+    )
+
+
+async def test_unknown_service_and_unreadable_ticket_are_explained(
+    resident: Person, content: Content
+) -> None:
+    assert all_text(await resident.say("/antrian D-001")) == content.t(
+        "queue.unknown_service", "id", letter="D", letters="A, B, C"
+    )
+    assert all_text(await resident.say("/antrian besok")) == content.t("queue.bad_ticket", "id")
+
+
+async def test_before_opening_hours_residents_learn_when_service_starts(
+    resident: Person, clock: FixedClock, content: Content
+) -> None:
+    clock.now = dt.datetime(2026, 11, 30, 0, 15, tzinfo=dt.UTC)  # Monday 07.15 WIB
+    assert content.t("queue.before_hours", "id", start="08.00") in all_text(
+        await resident.say("/antrian")
+    )
+    clock.now = dt.datetime(2026, 11, 28, 3, 0, tzinfo=dt.UTC)  # Saturday
+    assert content.t("queue.closed_today", "id") in all_text(await resident.say("/antrian"))
+
+
+async def test_remind_me_and_cancel(
+    officer: Person, resident: Person, content: Content, store: Store
+) -> None:
+    await officer.say("/set A 10")
+    replies = await resident.say("/ingatkan A-020")
+    assert all_text(replies) == content.t("queue.remind_set", "id", ticket="A-020", ahead=3)
+    assert all_text(await resident.say("/batal")) == content.t("queue.cancelled", "id", count=1)
+    assert all_text(await resident.say("/batal")) == content.t("queue.nothing_to_cancel", "id")
+    assert all_text(await resident.tap("r:A-012")) == content.t(
+        "queue.remind_near", "id", ticket="A-012", serving="A-010"
+    )
+
+
+async def test_the_web_chat_offers_no_reminder_it_cannot_send(
+    content: Content, store: Store, understanding: Understanding
+) -> None:
+    web = Assistant(Services(content, store, understanding))
+    replies = await web.handle(Incoming("web", "s", "s", text="/antrian A-025"))
+    assert "r:A-025" not in option_ids(replies)
+    replies = await web.handle(Incoming("web", "s", "s", text="/ingatkan A-025"))
+    assert all_text(replies) == content.t("queue.remind_unavailable", "id", ticket="A-025")
+
+
+async def test_staff_get_their_command_list_and_residents_do_not(
+    officer: Person, resident: Person, content: Content
+) -> None:
+    text = all_text(await officer.say("/petugas"))
+    assert text.startswith(content.t("staff.commands", "id"))
+    assert content.t("cmd.call", "id") in text and content.t("cmd.staff", "id") in text
+    assert all_text(await resident.say("/petugas")) == content.t("staff.only", "id")

@@ -1,0 +1,137 @@
+"""The queue's state machine, ticket parsing, local day and the wait estimate: pure units."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.queue.estimate import minutes_per_number, wait_range
+from bot.queue.state import (
+    Call,
+    CallKind,
+    CallNext,
+    QueueError,
+    QueueState,
+    Report,
+    SetNumber,
+    SetStatus,
+    Ticket,
+    apply,
+    day_end,
+    local_day,
+    parse_ticket,
+)
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+START = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)  # Monday 08.00 WIB
+
+
+@pytest.mark.parametrize("text", ["A-025", "A025", "a 25", "A.25", " a-0025 "])
+def test_a_ticket_is_read_however_it_is_typed(text: str) -> None:
+    assert parse_ticket(text) == Ticket("A", 25)
+    assert str(parse_ticket(text)) == "A-025"
+
+
+@pytest.mark.parametrize("text", ["", "A", "25", "AB-25", "A-0", "A-12345", "A-25 B-26"])
+def test_something_that_is_not_a_ticket_is_refused(text: str) -> None:
+    assert parse_ticket(text) is None
+
+
+def test_calling_next_counts_up_and_resumes_a_paused_service() -> None:
+    paused = QueueState("A", "paused", "istirahat", now_serving=4, last_issued=10)
+    state, kind = apply(paused, CallNext())
+    assert state == QueueState("A", "open", None, now_serving=5, last_issued=10)
+    assert kind == "call"
+
+
+def test_calling_past_the_last_issued_ticket_raises_last_issued_with_it() -> None:
+    state, _ = apply(QueueState("A", now_serving=10, last_issued=10), CallNext())
+    assert (state.now_serving, state.last_issued, state.waiting) == (11, 11, 0)
+
+
+def test_a_closed_service_cannot_call() -> None:
+    with pytest.raises(QueueError) as caught:
+        apply(QueueState("A", "closed"), CallNext())
+    assert caught.value.key == "queue.err_closed"
+
+
+def test_only_set_may_move_the_number_backwards() -> None:
+    state, kind = apply(QueueState("A", now_serving=30), SetNumber(12))
+    assert (state.now_serving, kind) == (12, "set")
+    with pytest.raises(QueueError) as caught:
+        apply(QueueState("A", now_serving=30), Report(now_serving=12))
+    assert caught.value.key == "queue.err_backwards"
+
+
+def test_set_refuses_numbers_out_of_range() -> None:
+    with pytest.raises(QueueError):
+        apply(QueueState("A"), SetNumber(-1))
+
+
+def test_pause_and_close_keep_a_reason_and_open_clears_it() -> None:
+    paused, kind = apply(QueueState("A", now_serving=3), SetStatus("paused", "sistem gangguan"))
+    assert (paused.status, paused.reason, paused.now_serving, kind) == (
+        "paused",
+        "sistem gangguan",
+        3,
+        None,
+    )
+    opened, _ = apply(paused, SetStatus("open", "ignored"))
+    assert (opened.status, opened.reason) == ("open", None)
+
+
+def test_a_machine_report_moves_forward_and_an_identical_one_changes_nothing() -> None:
+    state, kind = apply(QueueState("A", now_serving=3), Report(7, last_issued=20, status="open"))
+    assert (state.now_serving, state.last_issued, state.waiting, kind) == (7, 20, 13, "call")
+    again, kind = apply(state, Report(7, last_issued=20, status="open"))
+    assert again == state and kind is None
+
+
+def test_a_report_cannot_shrink_last_issued_or_put_it_below_now_serving() -> None:
+    with pytest.raises(QueueError):
+        apply(QueueState("A", now_serving=3, last_issued=20), Report(5, last_issued=19))
+    with pytest.raises(QueueError) as caught:
+        apply(QueueState("A"), Report(5, last_issued=4))
+    assert caught.value.key == "queue.err_issued_below"
+
+
+def test_the_day_rolls_over_at_local_midnight() -> None:
+    before = dt.datetime(2026, 11, 30, 16, 59, 59, tzinfo=dt.UTC)  # 23.59.59 WIB
+    assert local_day(before, JAKARTA) == dt.date(2026, 11, 30)
+    assert local_day(before + dt.timedelta(seconds=1), JAKARTA) == dt.date(2026, 12, 1)
+    assert day_end(dt.date(2026, 11, 30), JAKARTA) == before + dt.timedelta(seconds=1)
+
+
+def calls(*steps: tuple[int, float, CallKind]) -> list[Call]:
+    """(number, minutes after START, kind) → calls."""
+    return [Call(n, kind, START + dt.timedelta(minutes=m)) for n, m, kind in steps]
+
+
+def test_the_estimate_falls_back_to_the_configured_pace_early_in_the_day() -> None:
+    early = calls((1, 0, "call"), (2, 4, "call"), (3, 8, "call"))
+    assert minutes_per_number(early, fallback=6.0) == 6.0
+
+
+def test_the_estimate_uses_the_median_of_the_last_ten_intervals() -> None:
+    slow_start = [(n, n * 30.0, "call") for n in range(1, 6)]  # 30 minutes each
+    steady = [(n, 150 + (n - 5) * 4.0, "call") for n in range(6, 17)]  # then 4 minutes each
+    assert minutes_per_number(calls(*slow_start, *steady), fallback=6.0) == 4.0
+
+
+def test_a_jump_counts_per_number_and_a_correction_starts_afresh() -> None:
+    history = calls(
+        (1, 0, "call"),
+        (4, 15, "call"),
+        (5, 20, "call"),
+        (2, 21, "set"),
+        (3, 26, "call"),
+        (4, 31, "call"),
+    )
+    assert minutes_per_number(history, fallback=9.0) == 5.0
+
+
+def test_the_wait_is_a_range_not_a_promise() -> None:
+    assert wait_range(ahead=3, per_number=5.0) == (15, 30)  # 4 numbers × 5 min × 0.75–1.5
+    assert wait_range(ahead=0, per_number=0.1) == (0, 1)
