@@ -63,10 +63,12 @@ def hours_notice(ctx: Context, desk: QueueDesk) -> str | None:
     return None
 
 
-def queue_options(ctx: Context, ticket: Ticket | None = None) -> tuple[Option, ...]:
+def queue_options(
+    ctx: Context, ticket: Ticket | None = None, remind: bool = True
+) -> tuple[Option, ...]:
     """Refresh (and "remind me" where this channel can send reminders), then the menu."""
     options: list[Option] = []
-    if ticket is not None and ctx.incoming.channel in ctx.services.push_channels:
+    if ticket is not None and remind and ctx.incoming.channel in ctx.services.push_channels:
         options.append(ctx.option(f"r:{ticket}", "queue.btn_remind"))
     options.append(ctx.option(f"q:{ticket}" if ticket else "q", "queue.btn_status"))
     options.append(ctx.option("m", "btn.menu"))
@@ -129,7 +131,7 @@ async def show_ticket(ctx: Context, desk: QueueDesk, arg: str) -> list[Reply]:
         text = ctx.t("queue.ticket_ahead", ticket=ticket, ahead=ahead, low=low, high=high)
     # A reminder only helps while the ticket is further away than the reminder's distance.
     remindable = not view.started or ahead >= ctx.content.queue.alert_ahead
-    return [Reply(f"{line}\n{text}", queue_options(ctx, ticket if remindable else None))]
+    return [Reply(f"{line}\n{text}", queue_options(ctx, ticket, remindable))]
 
 
 async def remind_me(ctx: Context, arg: str) -> list[Reply]:

@@ -218,3 +218,10 @@ async def test_staff_get_their_command_list_and_residents_do_not(
     assert text.startswith(content.t("staff.commands", "id"))
     assert content.t("cmd.call", "id") in text and content.t("cmd.staff", "id") in text
     assert all_text(await resident.say("/petugas")) == content.t("staff.only", "id")
+
+
+async def test_no_reminder_is_offered_when_the_ticket_is_already_near(
+    officer: Person, resident: Person
+) -> None:
+    await officer.say("/set A 10")
+    assert option_ids(await resident.say("/antrian A-012")) == ["q:A-012", "m"]
