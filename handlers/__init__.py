@@ -39,7 +39,7 @@ COMMANDS: tuple[Command, ...] = (
 
 
 async def show_staff_commands(ctx: Context, arg: str) -> list[Reply]:
-    """`/petugas`: the staff commands, listed from the registry that routes them."""
+    """`/perintah`: the staff commands, listed from the registry that routes them."""
     lines = [ctx.t("staff.commands"), *(f"- {ctx.t(c.description_key)}" for c in STAFF_COMMANDS)]
     return [Reply("\n".join(lines))]
 
@@ -52,7 +52,7 @@ STAFF_COMMANDS: tuple[Command, ...] = (
     Command("jeda", staff.pause_service, "cmd.pause", ("pause",)),
     Command("tutup", staff.close_service, "cmd.close", ("close",)),
     Command("staf", staff.manage_staff, "cmd.staff", ("staff",)),
-    Command("petugas", show_staff_commands, "cmd.staff_commands", ("staffhelp",)),
+    Command("perintah", show_staff_commands, "cmd.staff_commands", ("staffhelp",)),
 )
 STAFF_ROLES: frozenset[Role] = frozenset({"staff", "admin"})
 

@@ -214,10 +214,10 @@ async def test_the_web_chat_offers_no_reminder_it_cannot_send(
 async def test_staff_get_their_command_list_and_residents_do_not(
     officer: Person, resident: Person, content: Content
 ) -> None:
-    text = all_text(await officer.say("/petugas"))
+    text = all_text(await officer.say("/perintah"))
     assert text.startswith(content.t("staff.commands", "id"))
     assert content.t("cmd.call", "id") in text and content.t("cmd.staff", "id") in text
-    assert all_text(await resident.say("/petugas")) == content.t("staff.only", "id")
+    assert all_text(await resident.say("/perintah")) == content.t("staff.only", "id")
 
 
 async def test_no_reminder_is_offered_when_the_ticket_is_already_near(
