@@ -42,14 +42,15 @@ TYPO_CUTOFF = 85
 class Thresholds:
     """Calibrated on the dev split of benchmarks/questions.tsv (see BENCHMARKS.md)."""
 
-    answer: float = 0.5
-    clarify: float = 0.45
-    margin: float = 0.04
+    answer: float = 0.45
+    clarify: float = 0.4
+    margin: float = 0.08
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
-    ngram_weight: float = 0.3
-    label_weight: float = 0.7  # share of the word score from the whole-label document
-    cosine_weight: float = 0.6  # share of a sample question's score from cosine (rest: coverage)
+    ngram_weight: float = 0.4
+    label_weight: float = 0.5  # share of the word score from the whole-label document
+    cosine_weight: float = 0.3  # share of a sample question's score from cosine (rest: coverage)
+    exact_bonus: float = 0.1  # added when the words are exactly one label's sample question
     unknown_token_weight: float = 1.0  # times the mean IDF: words the index does not know
 
 
@@ -156,6 +157,7 @@ class Understanding:
         self.thresholds = thresholds or Thresholds()
         self.ticket_letters = content.queue.letters.lower()  # the services in content/queue.yaml
         self.normaliser = Normaliser(content.lexicon)
+        self._stopwords = frozenset(content.lexicon.stopwords)
         labels: list[str] = []
         docs: list[list[str]] = []
         ngram_docs: dict[str, list[str]] = defaultdict(list)
@@ -187,6 +189,12 @@ class Understanding:
                 add(f"r:{route}", phrases.get(lang))
 
         self._labels = labels
+        # A question whose words are exactly those of one label's title, keyword or sample
+        # question (and of no other label's) is strong evidence for that label.
+        owners: dict[frozenset[str], set[str]] = defaultdict(set)
+        for label, tokens in zip(labels, docs, strict=True):
+            owners[frozenset(tokens)].add(label)
+        self._exact = {words: next(iter(ls)) for words, ls in owners.items() if len(ls) == 1}
         self._bm25 = _BM25(docs)
         # One document per label as well: a topic whose many questions use the words asked
         # beats a topic where one sample question happens to mention them.
@@ -216,7 +224,7 @@ class Understanding:
             self.normaliser.stem(word)
 
     def _content_words(self, text: str, keep_stopwords: bool = False) -> list[str]:
-        stop = frozenset(self.content.lexicon.stopwords)
+        stop = self._stopwords
         words = [w for raw in self.normaliser.words(text) for w in self.normaliser.canonical(raw)]
         return words if keep_stopwords else [w for w in words if w not in stop]
 
@@ -251,7 +259,7 @@ class Understanding:
         if ticket and (set(words) & _QUEUE_WORDS or len(words) <= 2):
             return Analysis("queue", lang, ticket=ticket, normalised=normalised)
 
-        stop = frozenset(self.content.lexicon.stopwords)
+        stop = self._stopwords
         meaningful = [w for w in words if w not in stop]
         small = self._smalltalk.get(" ".join(meaningful)) or self._smalltalk.get(normalised)
         if small is not None:
@@ -287,9 +295,13 @@ class Understanding:
             best[label] = max(best[label], doc_score)
         label_unknown = th.unknown_token_weight * self._label_bm25.mean_idf
         label_mass = sum(self._label_bm25.idf.get(t, label_unknown) for t in unique)
+        # Coverage times rank: common words cover many topics fully, so the whole-topic score
+        # is scaled by how this topic's BM25 compares with the best topic's.
+        raw = self._label_bm25.scores(unique)
+        top = max(raw.values(), default=0.0) or 1.0
         whole = {
-            self._label_names[i]: min(value / label_mass, 1.0)
-            for i, value in self._label_bm25.scores(unique).items()
+            self._label_names[i]: min(value / label_mass, 1.0) * value / top
+            for i, value in raw.items()
         }
         words = self._content_words(text)
         grams = self._ngrams.scores(words)
@@ -308,6 +320,9 @@ class Understanding:
             if gated:
                 value *= th.doc_type_gate
             fused[label] = value
+        exact = self._exact.get(frozenset(unique))
+        if exact is not None:
+            fused[exact] = fused.get(exact, 0.0) + th.exact_bonus
         return fused
 
 

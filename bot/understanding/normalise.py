@@ -19,6 +19,7 @@ from bot.content.models import Lexicon
 _WORD = re.compile(r"[a-z0-9]+")
 _REPEAT = re.compile(r"(.)\1{2,}")
 STEM_CACHE_SIZE = 20_000
+WORDS_CACHE_SIZE = 256  # the engine splits the same message several times
 
 
 class Normaliser:
@@ -26,9 +27,10 @@ class Normaliser:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self._phrases = [
-            (re.compile(rf"\b{re.escape(k)}\b"), v) for k, v in lexicon.phrases.items()
-        ]
+        # One pass over the text for every phrase; the longest phrase at a position wins.
+        alternatives = sorted(lexicon.phrases, key=len, reverse=True)
+        self._phrases = re.compile(rf"\b(?:{'|'.join(map(re.escape, alternatives))})\b")
+        self._words = lru_cache(maxsize=WORDS_CACHE_SIZE)(self._split)
         self._stopwords = frozenset(lexicon.stopwords)
         self._english_markers = frozenset(lexicon.english_markers) | frozenset(
             k for k, v in lexicon.english.items() if k != v
@@ -45,10 +47,12 @@ class Normaliser:
 
     def words(self, text: str) -> list[str]:
         """Lowercased words after phrase rewrites and repeated-letter collapse, before slang."""
+        return list(self._words(text))
+
+    def _split(self, text: str) -> tuple[str, ...]:
         text = text.lower().replace("’", "'")
-        for pattern, replacement in self._phrases:
-            text = pattern.sub(replacement, text)
-        return [_REPEAT.sub(r"\1", word) for word in _WORD.findall(text)]
+        text = self._phrases.sub(lambda m: self.lexicon.phrases[m.group(0)], text)
+        return tuple(_REPEAT.sub(r"\1", word) for word in _WORD.findall(text))
 
     def canonical(self, word: str) -> list[str]:
         """Slang, then the English glossary, for one word (slang may chain: bkin→bikin→buat)."""
