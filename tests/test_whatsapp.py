@@ -450,3 +450,21 @@ async def test_window_closed_by_whatsapp_falls_back_to_the_template(
         assert [m["type"] for m in graph.sent()] == ["text", "template"]
     finally:
         await harness.close()
+
+
+async def test_outbox_sends_on_whatsapp_and_records_a_closed_window_as_skipped(
+    wa: Harness, clock: FixedClock
+) -> None:
+    from bot.outbox import enqueue
+
+    await wa.post(payload("image"))  # PERSON wrote: their window opens
+    wa.graph.requests.clear()
+    store = wa.app.services.store
+    async with store.transaction() as db:
+        await enqueue(db, "t:inside", "whatsapp", PERSON, ALERT, clock.now)
+        await enqueue(db, "t:never-wrote", "whatsapp", "6289999999999", ALERT, clock.now)
+    assert await wa.app.outbox_worker().drain() == 1
+    rows = await store.db.execute_fetchall("SELECT key, outcome FROM outbox ORDER BY key")
+    assert [tuple(r) for r in rows] == [("t:inside", "sent"), ("t:never-wrote", "skipped")]
+    [message] = wa.graph.sent()
+    assert message["to"] == PERSON
