@@ -37,11 +37,13 @@ class Location:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to the person: text in the neutral markup (see bot.markup), options, a pin."""
+    """One message to the person: text in the neutral markup (see bot.markup), options, a pin,
+    and an optional PNG image (a chart) shown before the text."""
 
     text: str
     options: tuple[Option, ...] = ()
     location: Location | None = None
+    image: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ the change and the send still sends it, once.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
 import json
@@ -47,6 +48,7 @@ def replies_to_json(replies: list[Reply]) -> str:
                 "text": reply.text,
                 "options": [[option.id, option.label] for option in reply.options],
                 "location": None if reply.location is None else vars(reply.location),
+                "image": None if reply.image is None else base64.b64encode(reply.image).decode(),
             }
             for reply in replies
         ],
@@ -61,6 +63,7 @@ def replies_from_json(text: str) -> list[Reply]:
             item["text"],
             tuple(Option(option_id, label) for option_id, label in item["options"]),
             None if item["location"] is None else Location(**item["location"]),
+            None if item.get("image") is None else base64.b64decode(item["image"]),
         )
         for item in data
     ]

@@ -60,7 +60,7 @@ class FakeBotApi(BaseRequest):
     def _result(self, name: str, params: dict[str, Any]) -> Any:
         if name == "getMe":
             return BOT_USER
-        if name in ("sendMessage", "sendVenue", "editMessageText"):
+        if name in ("sendMessage", "sendVenue", "sendPhoto", "editMessageText"):
             self._message_id += 1
             chat_id = int(params.get("chat_id", 0))
             message: dict[str, Any] = {

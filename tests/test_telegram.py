@@ -13,6 +13,7 @@ from telegram import Update
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.config import load_settings
+from bot.core import Reply
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 from tests.fake_telegram import FakeBotApi, callback_update, retry_after, text_update
 
@@ -210,3 +211,9 @@ async def test_a_queue_reminder_reaches_the_resident_through_telegram_once(tg: H
     reminder = tg.api.sent()[-1]
     assert int(reminder["chat_id"]) == 7 and "A-005" in reminder["text"]
     assert keyboard_data(reminder) == ["q:A-005"]
+
+
+async def test_a_reply_with_an_image_is_sent_as_a_photo_before_its_text(tg: Harness) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
+    await tg.channel.send(7, [Reply("Figures", image=png)])
+    assert [c.method for c in tg.api.calls if c.method != "getMe"] == ["sendPhoto", "sendMessage"]

@@ -165,6 +165,8 @@ class TelegramChannel:
                 await self._retry(
                     partial(bot.send_venue, chat_id, loc.lat, loc.lon, loc.name, loc.address)
                 )
+            if reply.image is not None:
+                await self._retry(partial(bot.send_photo, chat_id, reply.image))
             pieces = split_text(reply.text, TELEGRAM_TEXT)
             for i, piece in enumerate(pieces):
                 markup = keyboard(reply) if i == len(pieces) - 1 else None
