@@ -9,7 +9,7 @@ from bot.context import Context, Services
 from bot.core import Incoming, Reply, lang_from_hint
 from bot.markup import escape_markup
 from bot.store.queue import is_staff
-from handlers import ACTIONS, command_table
+from handlers import CONVERSATIONS, action_table, command_table
 from handlers.answer import answer_question
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,7 @@ class Assistant:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._commands = command_table()
+        self._actions = action_table()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Never raises: a failure is logged (without message text) and answered with an apology."""
@@ -44,7 +45,7 @@ class Assistant:
 
         if incoming.action is not None:
             prefix, _, arg = incoming.action.partition(":")
-            handler = ACTIONS.get(prefix)
+            handler = self._actions.get(prefix)
             ctx = Context(incoming, lang, self.services)
             if handler is None:
                 return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
@@ -63,6 +64,13 @@ class Assistant:
         if not text:
             ctx = Context(incoming, lang, self.services)
             return [ctx.reply(ctx.t("unsupported_message"), ctx.option("m", "btn.menu"))]
+
+        # An open conversation (an announcement being written) takes the text before the engine.
+        ctx = Context(incoming, lang, self.services)
+        for conversation in CONVERSATIONS:
+            replies = await conversation(ctx, text)
+            if replies is not None:
+                return replies
 
         analysis = self.services.understanding.analyse(text, default_lang=lang)
         if analysis.route == "clarify" or (

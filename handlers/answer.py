@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.core import Reply
 from bot.understanding import Analysis
-from handlers import browse, queue
+from handlers import announcements, browse, queue
 from handlers.start import main_menu
 
 
@@ -20,7 +20,7 @@ async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
         case "queue":
             return await queue.show_queue(ctx, analysis.ticket or "")
         case "announcements":
-            return await queue.show_announcements(ctx, "")
+            return await announcements.show_announcements(ctx, "")
         case "human":
             return [Reply(ctx.t("human"), main_menu(ctx))]
         case "smalltalk":

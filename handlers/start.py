@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.context import Context
 from bot.core import Option, Reply
+from bot.markup import escape_markup
+from bot.queue.state import local_day
+from bot.store import announcements
 from handlers import browse
 
 
@@ -19,11 +24,26 @@ def main_menu(ctx: Context) -> tuple[Option, ...]:
     )
 
 
+def today(ctx: Context) -> dt.date:
+    """The local day (TIMEZONE) by the store's clock."""
+    return local_day(ctx.store.clock(), ctx.services.zone)
+
+
+def shown_text(ctx: Context, announcement: announcements.Announcement) -> str:
+    """An announcement in the person's language, neutralised: staff typed it."""
+    return escape_markup(announcement.text(ctx.lang))
+
+
 async def show_start(ctx: Context, arg: str) -> list[Reply]:
-    """Greet and show the menu; `/start <topic-id>` (a deep link) opens that topic."""
+    """Greet and show the menu, with the newest announcement; `/start <topic-id>` (a deep link)
+    opens that topic."""
     if arg:
         return await browse.show_topic(ctx, arg.strip().lower())
-    return [Reply(ctx.t("greeting"), main_menu(ctx))]
+    greeting = ctx.t("greeting")
+    active = await announcements.active_announcements(ctx.store.reader, today(ctx))
+    if active:
+        greeting = f"{greeting}\n\n{ctx.t('ann.latest', body=shown_text(ctx, active[0]))}"
+    return [Reply(greeting, main_menu(ctx))]
 
 
 async def show_menu(ctx: Context, arg: str) -> list[Reply]:

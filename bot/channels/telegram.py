@@ -25,7 +25,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import RetryAfter
+from telegram.error import Forbidden, RetryAfter
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -43,6 +43,7 @@ from bot.content import Content
 from bot.core import LANGS, Incoming, Reply, Role, lang_from_hint
 from bot.limits import TELEGRAM_TEXT
 from bot.markup import split_text, to_telegram_html
+from bot.outbox import Blocked
 from handlers import COMMANDS
 
 log = logging.getLogger(__name__)
@@ -182,10 +183,13 @@ class TelegramChannel:
                 )
 
     async def _retry(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Wait out a 429 (RetryAfter) and send the same call again; never drop it."""
+        """Wait out a 429 (RetryAfter) and send the same call again; never drop it. A 403 (the
+        person blocked the bot) raises Blocked: the outbox stops sending to them."""
         for attempt in range(MAX_SEND_ATTEMPTS):
             try:
                 return await call()
+            except Forbidden as exc:
+                raise Blocked(type(exc).__name__) from exc
             except RetryAfter as exc:
                 if attempt == MAX_SEND_ATTEMPTS - 1:
                     raise
