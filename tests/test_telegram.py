@@ -13,6 +13,7 @@ from telegram import Update
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.config import load_settings
+from bot.content import Content
 from bot.core import Reply
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 from tests.fake_telegram import FakeBotApi, callback_update, retry_after, text_update
@@ -217,3 +218,27 @@ async def test_a_reply_with_an_image_is_sent_as_a_photo_before_its_text(tg: Harn
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
     await tg.channel.send(7, [Reply("Figures", image=png)])
     assert [c.method for c in tg.api.calls if c.method != "getMe"] == ["sendPhoto", "sendMessage"]
+
+
+async def test_a_broadcast_waits_out_a_429_and_unsubscribes_who_blocked_the_bot(
+    tg: Harness, content: Content
+) -> None:
+    for user in (7, 8, 9):
+        await tg.feed(text_update(user, user, "/langganan"))
+    tg.api.blocked.add(8)
+    for i, text in enumerate(["/umumkan", "Kantor tutup besok"]):
+        await tg.feed(text_update(20 + i, 42, text))
+    for i, action in enumerate(["ad:skip", "ad:skip", "ad:ok"]):
+        await tg.feed(callback_update(30 + i, 42, action))
+    tg.api.calls.clear()
+    tg.api.fail_next["sendMessage"] = [retry_after(2)]
+    await tg.app.outbox_worker().drain()
+    assert tg.sleeps == [2.0]
+    delivered = [m["chat_id"] for m in tg.api.sent() if "Kantor tutup besok" in m["text"]]
+    assert delivered == ["7", "7", "8", "9"]  # 7 again after the 429; 8 answered 403
+    summary = content.t("ann.summary", "id", id=1, sent=2, failed=1, skipped=0, expired=0)
+    assert tg.api.sent()[-1]["chat_id"] == "42" and tg.api.sent()[-1]["text"] == summary
+    rows = await tg.app.services.store.db.execute_fetchall(
+        "SELECT chat_key FROM subscriptions WHERE active = 1 ORDER BY chat_key"
+    )
+    assert [row[0] for row in rows] == ["7", "9"]
