@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,8 @@ from bot.content import Content
 from bot.core import Incoming, Lang, Option, Reply
 from bot.store import Store
 from bot.understanding import Understanding
+
+StaffListener = Callable[[str, str, bool], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,13 @@ class Services:
     push_channels: frozenset[str] = frozenset()
     # Set after a change put messages in the outbox, so the worker sends them at once.
     outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Told (channel, user key, now staff?) when an administrator edits the staff list, so a
+    # channel can show or hide the staff commands in that person's menu.
+    staff_listeners: list[StaffListener] = field(default_factory=list)
+
+    async def staff_changed(self, channel: str, user_key: str, is_staff: bool) -> None:
+        for listener in self.staff_listeners:
+            await listener(channel, user_key, is_staff)
 
 
 @dataclass(frozen=True)

@@ -104,9 +104,12 @@ async def _stop_service(
 
 
 async def manage_staff(ctx: Context, arg: str) -> list[Reply]:
-    """`/staf tambah <id>` / `/staf hapus <id>`: an administrator edits the staff list."""
+    """`/staf tambah <id>` / `/staf hapus <id>`: an administrator edits the staff list;
+    `/staf` alone lists it."""
     if ctx.incoming.role != "admin":
         return await refuse(ctx, f"/staf {arg}".strip(), "staff.admin_only")
+    if not arg.strip():
+        return [ctx.reply(await staff_list(ctx))]
     verb, _, user = arg.strip().lower().partition(" ")
     user = user.strip()
     if not user.isdecimal() or verb not in ADD_WORDS | REMOVE_WORDS:
@@ -122,4 +125,14 @@ async def manage_staff(ctx: Context, arg: str) -> list[Reply]:
             key = "staff.removed" if changed else "staff.not_staff"
         if changed:
             await repo.add_audit(db, now, channel, by, f"/staf {verb} {user}", "done")
+    if changed:
+        await ctx.services.staff_changed(channel, user, verb in ADD_WORDS)
     return [ctx.reply(ctx.t(key, user=user))]
+
+
+async def staff_list(ctx: Context) -> str:
+    """The staff on this channel, one a line (administrators come from the settings)."""
+    users = await repo.list_staff(ctx.store.db, ctx.incoming.channel)
+    if not users:
+        return ctx.t("staff.list_empty")
+    return "\n".join([ctx.t("staff.list_title", count=len(users)), *(f"- {u}" for u in users)])

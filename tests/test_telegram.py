@@ -242,3 +242,33 @@ async def test_a_broadcast_waits_out_a_429_and_unsubscribes_who_blocked_the_bot(
         "SELECT chat_key FROM subscriptions WHERE active = 1 ORDER BY chat_key"
     )
     assert [row[0] for row in rows] == ["7", "9"]
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def menu_names(call: dict[str, Any]) -> set[str]:
+    return {command["command"] for command in as_json(call["commands"])}
+
+
+async def test_staff_commands_show_only_in_staff_chats_and_follow_the_staff_list(
+    tg: Harness,
+) -> None:
+    await tg.channel.set_commands()
+    calls = tg.api.sent("setMyCommands")
+    public = [c for c in calls if c.get("scope") is None]
+    assert public and all("panggil" not in menu_names(c) for c in public)
+    admin = [c for c in calls if c.get("scope") is not None]
+    assert {as_json(c["scope"])["chat_id"] for c in admin} == {42}
+    assert all({"panggil", "umumkan", "siaran"} <= menu_names(c) for c in admin)
+
+    tg.api.calls.clear()
+    await tg.feed(text_update(1, 42, "/staf tambah 77"))
+    added = tg.api.sent("setMyCommands")
+    assert len(added) == 3 and all(as_json(c["scope"])["chat_id"] == 77 for c in added)
+    await tg.feed(text_update(2, 42, "/staf"))
+    assert "77" in tg.api.sent()[-1]["text"]
+    await tg.feed(text_update(3, 42, "/staf hapus 77"))
+    removed = tg.api.sent("deleteMyCommands")
+    assert len(removed) == 3 and all(as_json(c["scope"])["chat_id"] == 77 for c in removed)

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -44,7 +45,8 @@ from bot.core import LANGS, Incoming, Reply, Role, lang_from_hint
 from bot.limits import TELEGRAM_TEXT
 from bot.markup import split_text, to_telegram_html
 from bot.outbox import Blocked
-from handlers import COMMANDS
+from bot.store.queue import list_staff
+from handlers import COMMANDS, STAFF_COMMANDS, Command
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ class TelegramChannel:
             MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, self.on_other)
         )
         application.add_error_handler(self.on_error)
+        assistant.services.staff_listeners.append(self.on_staff_change)
 
     @property
     def content(self) -> Content:
@@ -200,15 +203,38 @@ class TelegramChannel:
         raise AssertionError("unreachable")
 
     async def set_commands(self) -> None:
-        """The command menu in both languages, generated from the handler registry."""
+        """The command menu in both languages, generated from the handler registry: residents
+        get the public commands; each administrator's and staff member's chat also the staff
+        ones (a chat scope), so residents never see them."""
+        await self._publish_menu(COMMANDS)
+        staff = await list_staff(self.assistant.services.store.db, CHANNEL)
+        for chat_id in sorted({*self._admins, *(int(user) for user in staff)}):
+            await self._publish_menu((*COMMANDS, *STAFF_COMMANDS), BotCommandScopeChat(chat_id))
+
+    async def _publish_menu(
+        self, commands: tuple[Command, ...], scope: BotCommandScopeChat | None = None
+    ) -> None:
         bot = self.application.bot
-        for lang in LANGS:
-            commands = [
-                BotCommand(c.name, self.content.t(c.description_key, lang)) for c in COMMANDS
+        for lang in (*LANGS, None):
+            menu = [
+                BotCommand(c.name, self.content.t(c.description_key, lang or "id"))
+                for c in commands
             ]
-            await self._retry(partial(bot.set_my_commands, commands, language_code=lang))
-        default = [BotCommand(c.name, self.content.t(c.description_key, "id")) for c in COMMANDS]
-        await self._retry(partial(bot.set_my_commands, default))
+            await self._retry(partial(bot.set_my_commands, menu, scope=scope, language_code=lang))
+
+    async def on_staff_change(self, channel: str, user_key: str, is_staff: bool) -> None:
+        """Show the staff commands in a new staff member's menu, or take them away."""
+        if channel != CHANNEL or not user_key.isdecimal():
+            return
+        scope = BotCommandScopeChat(int(user_key))
+        try:
+            if is_staff:
+                await self._publish_menu((*COMMANDS, *STAFF_COMMANDS), scope)
+            else:
+                for lang in (*LANGS, None):
+                    await self._retry(partial(self.application.bot.delete_my_commands, scope, lang))
+        except Exception as exc:  # the list changed; the menu follows at the next start
+            log.warning("telegram: staff menu not updated (%s)", type(exc).__name__)
 
     async def start(self) -> None:
         """Initialise, publish the command menu, then poll or register the webhook."""
