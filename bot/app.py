@@ -103,6 +103,11 @@ async def build_app(
         understanding=understanding or Understanding(content),
         zone=settings.zone,
         push_channels=frozenset(push),
+        staff_chat=(
+            (TELEGRAM_CHANNEL, str(settings.STAFF_CHAT_ID))
+            if has_telegram and settings.STAFF_CHAT_ID is not None
+            else None
+        ),
     )
     assistant = Assistant(services)
     app = App(settings, services, assistant)

@@ -11,6 +11,7 @@ from bot.markup import escape_markup
 from bot.store.queue import is_staff
 from handlers import CONVERSATIONS, action_table, command_table
 from handlers.answer import answer_question
+from handlers.handover import answer_from_staff_group
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,10 @@ class Assistant:
             return await handler(ctx, arg)
 
         text = (incoming.text or "").strip()
+        if (incoming.channel, incoming.chat_key) == self.services.staff_chat and not (
+            text.startswith("/")
+        ):
+            return await answer_from_staff_group(Context(incoming, lang, self.services))
         if text.startswith("/"):
             name, _, arg = text[1:].partition(" ")
             ctx = Context(incoming, lang, self.services)

@@ -30,6 +30,8 @@ class Services:
     # Told (channel, user key, now staff?) when an administrator edits the staff list, so a
     # channel can show or hide the staff commands in that person's menu.
     staff_listeners: list[StaffListener] = field(default_factory=list)
+    # Where hand-overs to an officer go: (channel, chat key) of the staff group, if any.
+    staff_chat: tuple[str, str] | None = None
 
     async def staff_changed(self, channel: str, user_key: str, is_staff: bool) -> None:
         for listener in self.staff_listeners:

@@ -58,6 +58,8 @@ class Incoming:
     lang_hint: str | None = None
     role: Role = "resident"
     display_name: str | None = field(default=None, compare=False)
+    # The text of the bot's message this one replies to (a staff reply to a hand-over).
+    reply_to: str | None = None
 
 
 def lang_from_hint(hint: str | None) -> Lang:

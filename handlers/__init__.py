@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.context import Context
 from bot.core import Reply, Role
-from handlers import announcements, browse, language, queue, staff, start
+from handlers import announcements, browse, handover, language, queue, staff, start
 
 Handler = Callable[[Context, str], Awaitable[list[Reply]]]
 # Takes typed text while its conversation is open for this person; None otherwise.
@@ -42,6 +42,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("langganan", announcements.subscribe, "cmd.subscribe", ("subscribe",)),
     Command("berhenti", announcements.unsubscribe, "cmd.unsubscribe", ("unsubscribe", "stop")),
+    Command("petugas", handover.talk_to_officer, "cmd.officer", ("officer",)),
 )
 
 
@@ -85,12 +86,14 @@ ACTIONS: dict[str, Handler] = {
     "r": queue.remind_me,
     "a": announcements.show_announcements,
     "s": announcements.change_subscription,
+    "h": handover.talk_to_officer,
+    handover.CANCEL_ACTION: handover.cancel_handover,
 }
 # Buttons only staff are shown; refused and audited like staff commands when anyone else taps.
 STAFF_ACTIONS: dict[str, Handler] = {
     announcements.DRAFT_ACTION: announcements.answer_draft,
 }
-CONVERSATIONS: tuple[Conversation, ...] = (announcements.continue_draft,)
+CONVERSATIONS: tuple[Conversation, ...] = (announcements.continue_draft, handover.take_question)
 
 
 def staff_guard(name: str, handler: Handler) -> Handler:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.core import Reply
 from bot.understanding import Analysis
-from handlers import announcements, browse, queue
+from handlers import announcements, browse, handover, queue
 from handlers.start import main_menu
 
 
@@ -22,7 +22,7 @@ async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
         case "announcements":
             return await announcements.show_announcements(ctx, "")
         case "human":
-            return [Reply(ctx.t("human"), main_menu(ctx))]
+            return await handover.talk_to_officer(ctx, ctx.incoming.text or "")
         case "smalltalk":
             return [Reply(ctx.t(f"smalltalk.{analysis.smalltalk or 'hello'}"), main_menu(ctx))]
     if analysis.neighbour_id:

@@ -13,7 +13,7 @@ from handlers import browse
 
 
 def main_menu(ctx: Context) -> tuple[Option, ...]:
-    """The main menu buttons, in the order the product card fixes."""
+    """The main menu buttons, in the order the product card fixes; the officer comes last."""
     return (
         ctx.option("c:paspor", "menu.paspor"),
         ctx.option("c:wna", "menu.wna"),
@@ -21,6 +21,7 @@ def main_menu(ctx: Context) -> tuple[Option, ...]:
         ctx.option("q", "menu.queue"),
         ctx.option("a", "menu.announcements"),
         ctx.option("lang", "menu.language"),
+        ctx.option("h", "menu.officer"),
     )
 
 

@@ -9,7 +9,7 @@ from bot.content import Content
 from bot.core import Incoming
 from tests.conftest import Chat, FixedClock, all_text, option_ids
 
-MAIN_MENU = ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang"]
+MAIN_MENU = ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang", "h"]
 
 
 async def test_start_greets_and_shows_main_menu(chat: Chat, content: Content) -> None:

@@ -216,3 +216,16 @@ async def test_staff_see_progress_in_the_announcement_list(
     await publish(officer, "Pengumuman")
     listing = all_text(await officer.say("/pengumuman"))
     assert content.t("ann.progress", "id", sent=0, failed=0, skipped=0, pending=2) in listing
+
+
+async def test_a_new_announcement_after_a_deleted_one_still_reaches_everyone(
+    officer: Person, store: Store, content: Content
+) -> None:
+    await subscribe_many(store, 3)
+    await publish(officer, "Pertama")
+    await worker(store, content, RecordingSender()).drain()
+    await officer.say("/hapuspengumuman 1")
+    assert "#2" in await publish(officer, "Kedua")
+    sender = RecordingSender()
+    await worker(store, content, sender).drain()
+    assert sorted(recipients(sender)) == ["chat-0000", "chat-0001", "chat-0002"]

@@ -112,6 +112,11 @@ class TelegramChannel:
         chat = update.effective_chat
         assert user is not None and chat is not None
         role: Role = "admin" if user.id in self._admins else "resident"
+        message = update.effective_message
+        replied = message.reply_to_message if message is not None else None
+        # Only a reply to the bot's own message (a forwarded hand-over) counts.
+        own = replied is not None and replied.from_user is not None
+        own = own and replied.from_user.id == self.application.bot.id  # type: ignore[union-attr]
         return Incoming(
             CHANNEL,
             str(user.id),
@@ -120,6 +125,7 @@ class TelegramChannel:
             action=action,
             lang_hint=user.language_code,
             role=role,
+            reply_to=replied.text if own and replied is not None else None,
         )
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

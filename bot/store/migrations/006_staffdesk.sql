@@ -2,8 +2,9 @@
 -- hand-overs to an officer and anonymous feedback and view counts per topic and day.
 
 -- expires_on is the last local day (TIMEZONE) it shows; NULL = until staff end it.
+-- AUTOINCREMENT: a deleted announcement's number (and its outbox keys) is never reused.
 CREATE TABLE announcements (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     text_id       TEXT NOT NULL,
     text_en       TEXT,
     expires_on    TEXT,
@@ -41,7 +42,7 @@ CREATE INDEX subscriptions_active ON subscriptions (active);
 -- A question handed over to an officer. Only the reference, where to answer and two dates:
 -- the question itself goes to the staff group and is not kept. Rows go after 90 days.
 CREATE TABLE handovers (
-    id           INTEGER PRIMARY KEY,   -- the reference: #H-0042
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,  -- the reference #H-0042, never reused
     channel      TEXT NOT NULL,
     chat_key     TEXT NOT NULL,
     language     TEXT NOT NULL CHECK (language IN ('id', 'en')),
