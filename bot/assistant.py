@@ -8,6 +8,8 @@ from dataclasses import replace
 from bot.context import Context, Services
 from bot.core import Incoming, Reply, lang_from_hint
 from bot.markup import escape_markup
+from bot.queue.state import local_day
+from bot.store import stats
 from bot.store.queue import is_staff
 from handlers import CONVERSATIONS, action_table, command_table
 from handlers.answer import answer_question
@@ -78,6 +80,8 @@ class Assistant:
                 return replies
 
         analysis = self.services.understanding.analyse(text, default_lang=lang)
+        async with store.transaction() as db:  # a count per local day for /statistik, no text
+            await stats.count_question(db, local_day(store.clock(), self.services.zone))
         if analysis.route == "clarify" or (
             analysis.route == "unknown" and not analysis.neighbour_id
         ):

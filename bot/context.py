@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -53,6 +54,10 @@ class Context:
     @property
     def store(self) -> Store:
         return self.services.store
+
+    def today(self) -> dt.date:
+        """The local day (TIMEZONE) by the store's clock."""
+        return self.store.clock().astimezone(self.services.zone).date()
 
     def t(self, key: str, **values: object) -> str:
         """A UI string in the person's language."""

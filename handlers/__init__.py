@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 from bot.context import Context
 from bot.core import Reply, Role
-from handlers import announcements, browse, handover, language, queue, staff, start
+from handlers import (
+    announcements,
+    browse,
+    handover,
+    language,
+    queue,
+    staff,
+    start,
+    statistics,
+)
 
 Handler = Callable[[Context, str], Awaitable[list[Reply]]]
 # Takes typed text while its conversation is open for this person; None otherwise.
@@ -72,6 +81,7 @@ STAFF_COMMANDS: tuple[Command, ...] = (
         ("deleteann",),
     ),
     Command("siaran", announcements.show_broadcast, "cmd.broadcast", ("broadcast",)),
+    Command("statistik", statistics.show_statistics, "cmd.statistics", ("stats",)),
     Command("perintah", show_staff_commands, "cmd.staff_commands", ("staffhelp",)),
 )
 STAFF_ROLES: frozenset[Role] = frozenset({"staff", "admin"})
@@ -88,6 +98,7 @@ ACTIONS: dict[str, Handler] = {
     "s": announcements.change_subscription,
     "h": handover.talk_to_officer,
     handover.CANCEL_ACTION: handover.cancel_handover,
+    statistics.FEEDBACK_ACTION: statistics.rate_answer,
 }
 # Buttons only staff are shown; refused and audited like staff commands when anyone else taps.
 STAFF_ACTIONS: dict[str, Handler] = {

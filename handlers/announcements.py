@@ -19,7 +19,7 @@ from bot.core import Lang, Option, Reply
 from bot.markup import escape_markup
 from bot.store import announcements as repo
 from bot.store.queue import add_audit
-from handlers.start import main_menu, shown_text, today
+from handlers.start import main_menu, shown_text
 
 MAX_TEXT_CHARS = 1500  # leaves room for the broadcast's heading within every channel's limit
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y")
@@ -46,7 +46,7 @@ async def is_subscribed(ctx: Context) -> bool:
 
 
 def staff_line(ctx: Context, announcement: repo.Announcement, counts: dict[str, int]) -> str:
-    day = today(ctx)
+    day = ctx.today()
     if announcement.ended:
         state = ctx.t("ann.state.ended")
     elif not announcement.active_on(day):
@@ -74,7 +74,7 @@ async def show_announcements(ctx: Context, arg: str) -> list[Reply]:
         if len(lines) == 1:
             lines.append(ctx.t("ann.none"))
         return [Reply("\n\n".join(lines), main_menu(ctx))]
-    active = await repo.active_announcements(ctx.store.reader, today(ctx))
+    active = await repo.active_announcements(ctx.store.reader, ctx.today())
     lines = [ctx.t("ann.title")]
     for announcement in active:
         item = ctx.t("ann.item", body=shown_text(ctx, announcement))
@@ -224,7 +224,7 @@ async def step_draft(
             day = parse_date(text)
             if day is None:
                 return question(ctx, draft, ctx.t("ann.bad_date"))
-            if day < today(ctx):
+            if day < ctx.today():
                 return question(ctx, draft, ctx.t("ann.past_date"))
             draft = replace(draft, step="confirm", expires_on=day)
         case "expiry", "skip":

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from bot.context import Context
 from bot.core import Option, Reply
 from bot.markup import escape_markup
-from bot.queue.state import local_day
 from bot.store import announcements
 from handlers import browse
 
@@ -25,11 +22,6 @@ def main_menu(ctx: Context) -> tuple[Option, ...]:
     )
 
 
-def today(ctx: Context) -> dt.date:
-    """The local day (TIMEZONE) by the store's clock."""
-    return local_day(ctx.store.clock(), ctx.services.zone)
-
-
 def shown_text(ctx: Context, announcement: announcements.Announcement) -> str:
     """An announcement in the person's language, neutralised: staff typed it."""
     return escape_markup(announcement.text(ctx.lang))
@@ -41,7 +33,7 @@ async def show_start(ctx: Context, arg: str) -> list[Reply]:
     if arg:
         return await browse.show_topic(ctx, arg.strip().lower())
     greeting = ctx.t("greeting")
-    active = await announcements.active_announcements(ctx.store.reader, today(ctx))
+    active = await announcements.active_announcements(ctx.store.reader, ctx.today())
     if active:
         greeting = f"{greeting}\n\n{ctx.t('ann.latest', body=shown_text(ctx, active[0]))}"
     return [Reply(greeting, main_menu(ctx))]

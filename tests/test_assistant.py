@@ -41,7 +41,8 @@ async def test_category_lists_its_topics_then_topic_offers_related_and_back(
     assert {f"t:{t.id}" for t in content.topics_in("paspor")} <= set(ids)
     answer = await chat.tap("t:paspor-baru")
     related = [f"t:{r}" for r in content.topics["paspor-baru"].related]
-    assert option_ids(answer) == [*related, "c:paspor", "m"]
+    feedback = ["f:+:paspor-baru", "f:-:paspor-baru"]
+    assert option_ids(answer) == [*related, *feedback, "c:paspor", "m"]
 
 
 async def test_topic_answer_shows_the_fee_from_fees_yaml(chat: Chat, content: Content) -> None:

@@ -265,7 +265,7 @@ async def test_staff_commands_show_only_in_staff_chats_and_follow_the_staff_list
     assert public and all("panggil" not in menu_names(c) for c in public)
     admin = [c for c in calls if c.get("scope") is not None]
     assert {as_json(c["scope"])["chat_id"] for c in admin} == {42}
-    assert all({"panggil", "umumkan", "siaran"} <= menu_names(c) for c in admin)
+    assert all({"panggil", "umumkan", "statistik"} <= menu_names(c) for c in admin)
 
     tg.api.calls.clear()
     await tg.feed(text_update(1, 42, "/staf tambah 77"))
