@@ -58,10 +58,12 @@ class BroadcastHook:
         if kind != repo.BROADCAST_KEY:
             return
         announcement_id = int(rest.split(":", 1)[0])
-        counts = await repo.broadcast_progress(db, announcement_id)
-        announcement = await repo.get_announcement(db, announcement_id)
-        if counts["pending"] or announcement is None:
+        if await repo.broadcast_pending(db, announcement_id):
             return
+        announcement = await repo.get_announcement(db, announcement_id)
+        if announcement is None:
+            return
+        counts = await repo.broadcast_progress(db, announcement_id)
         lang = await _language(db, announcement.channel, announcement.user_key)
         counts.pop("pending")
         text = self.content.t("ann.summary", lang, id=announcement_id, **counts)

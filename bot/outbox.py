@@ -33,6 +33,9 @@ POLL_SECONDS = 30.0  # how often failed sends are retried when nothing wakes the
 FIRST_BACKOFF = dt.timedelta(seconds=2)  # before the first retry; doubles with each attempt
 MAX_BACKOFF = dt.timedelta(minutes=10)
 PER_CHAT_SECONDS = 1.0  # Telegram: about one message a second to the same chat
+# How far sending may fall behind its schedule and then catch up (sleeps overrun, a send takes
+# long): after an idle spell at most a tenth of a second's worth of messages goes at once.
+MAX_LAG_SECONDS = 0.1
 
 
 class Undeliverable(Exception):
@@ -54,7 +57,8 @@ class RateLimiter:
     """At most `rate` sends a second on a channel, and one per `per_chat` seconds to a chat.
 
     Sends are spaced on a schedule, not after each other: a sleep that overran is made up by
-    the next sends, so n messages take n / rate seconds. Clock and sleep are injected.
+    the next sends (within MAX_LAG_SECONDS), so n messages take n / rate seconds. Clock and
+    sleep are injected.
     """
 
     def __init__(
@@ -78,8 +82,8 @@ class RateLimiter:
         now = self._clock()
         while self._chats and next(iter(self._chats.values())) <= now:
             del self._chats[next(iter(self._chats))]
-        # After an idle spell the schedule restarts now rather than sending a burst.
-        at = max(self._next, now - self.interval, self._chats.pop(chat_key, 0.0))
+        # After an idle spell the schedule restarts (almost) now rather than sending a burst.
+        at = max(self._next, now - MAX_LAG_SECONDS, self._chats.pop(chat_key, 0.0))
         if at > now:
             await self._sleep(at - now)
         self._next = at + self.interval

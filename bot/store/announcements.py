@@ -250,6 +250,19 @@ async def enqueue_broadcast(
     return max(cursor.rowcount, 0)
 
 
+async def broadcast_pending(db: aiosqlite.Connection, announcement_id: int) -> bool:
+    """Whether any row of the broadcast is still to be sent. Read through the index of pending
+    rows: the worker goes in id order, so the first pending row is usually this broadcast's next
+    one; counting by key would read every row already done, once per row (quadratic)."""
+    prefix = broadcast_prefix(announcement_id)
+    rows = await db.execute_fetchall(
+        "SELECT 1 FROM outbox INDEXED BY outbox_pending WHERE done_at IS NULL "
+        "AND key >= ? AND key < ? LIMIT 1",
+        (prefix, prefix[:-1] + ";"),
+    )
+    return bool(rows)
+
+
 async def broadcast_progress(db: aiosqlite.Connection, announcement_id: int) -> dict[str, int]:
     """Rows of the broadcast by outcome, with "pending" for those not done yet."""
     prefix = broadcast_prefix(announcement_id)
