@@ -5,7 +5,7 @@ from __future__ import annotations
 import runpy
 import sys
 
-MODULES = ["benchmarks.accuracy", "benchmarks.speed"]
+MODULES = ["benchmarks.accuracy", "benchmarks.speed", "benchmarks.broadcast_bench"]
 
 
 def main() -> None:

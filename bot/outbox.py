@@ -33,8 +33,8 @@ POLL_SECONDS = 30.0  # how often failed sends are retried when nothing wakes the
 FIRST_BACKOFF = dt.timedelta(seconds=2)  # before the first retry; doubles with each attempt
 MAX_BACKOFF = dt.timedelta(minutes=10)
 PER_CHAT_SECONDS = 1.0  # Telegram: about one message a second to the same chat
-# How far sending may fall behind its schedule and then catch up (sleeps overrun, a send takes
-# long): after an idle spell at most a tenth of a second's worth of messages goes at once.
+# How far sending may fall behind its schedule and still catch up (a sleep overran, a send
+# took long); further behind is an idle spell, after which the schedule starts afresh.
 MAX_LAG_SECONDS = 0.1
 
 
@@ -82,8 +82,9 @@ class RateLimiter:
         now = self._clock()
         while self._chats and next(iter(self._chats.values())) <= now:
             del self._chats[next(iter(self._chats))]
-        # After an idle spell the schedule restarts (almost) now rather than sending a burst.
-        at = max(self._next, now - MAX_LAG_SECONDS, self._chats.pop(chat_key, 0.0))
+        # Slightly behind schedule: catch up. After an idle spell: start afresh now, no burst.
+        at = self._next if now - self._next <= MAX_LAG_SECONDS else now
+        at = max(at, self._chats.pop(chat_key, 0.0))
         if at > now:
             await self._sleep(at - now)
         self._next = at + self.interval

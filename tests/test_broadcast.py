@@ -229,3 +229,18 @@ async def test_a_new_announcement_after_a_deleted_one_still_reaches_everyone(
     sender = RecordingSender()
     await worker(store, content, sender).drain()
     assert sorted(recipients(sender)) == ["chat-0000", "chat-0001", "chat-0002"]
+
+
+async def test_the_limiter_catches_up_a_small_lag_but_never_bursts_after_idling() -> None:
+    time = FakeTime()
+    limiter = RateLimiter(10, per_chat=0.0, clock=time, sleep=time.sleep)
+    await limiter.wait("a")
+    time.now = 0.15  # the last send took 50 ms too long: the next one goes at once
+    await limiter.wait("b")
+    assert time.now == pytest.approx(0.15)
+    await limiter.wait("c")  # back on schedule: 0.2
+    assert time.now == pytest.approx(0.2)
+    time.now = 5.0  # idle: the schedule starts afresh, one interval apart
+    await limiter.wait("d")
+    await limiter.wait("e")
+    assert time.now == pytest.approx(5.1)
