@@ -37,14 +37,6 @@ def subscription_option(ctx: Context, subscribed: bool) -> Option:
     return ctx.option(SUBSCRIBE_ACTION, "sub.btn_subscribe")
 
 
-async def is_subscribed(ctx: Context) -> bool:
-    rows = await ctx.store.db.execute_fetchall(
-        "SELECT 1 FROM subscriptions WHERE channel = ? AND chat_key = ? AND active = 1",
-        (ctx.incoming.channel, ctx.incoming.chat_key),
-    )
-    return bool(rows)
-
-
 def staff_line(ctx: Context, announcement: repo.Announcement, counts: dict[str, int]) -> str:
     day = ctx.today()
     if announcement.ended:
@@ -85,7 +77,13 @@ async def show_announcements(ctx: Context, arg: str) -> list[Reply]:
         lines.append(ctx.t("ann.none"))
     options: tuple[Option, ...] = (ctx.option("m", "btn.menu"),)
     if ctx.incoming.channel in ctx.services.push_channels:
-        options = (subscription_option(ctx, await is_subscribed(ctx)), *options)
+        options = (
+            subscription_option(
+                ctx,
+                await repo.is_subscribed(ctx.store.db, ctx.incoming.channel, ctx.incoming.chat_key),
+            ),
+            *options,
+        )
     return [Reply("\n\n".join(lines), options)]
 
 

@@ -55,8 +55,12 @@ async def talk_to_officer(ctx: Context, arg: str) -> list[Reply]:
 async def take_question(ctx: Context, text: str) -> list[Reply] | None:
     """The question typed after the bot asked for it; None when nothing is waiting."""
     now = ctx.store.clock()
+    channel, chat_key = ctx.incoming.channel, ctx.incoming.chat_key
+    # Read first: every typed message passes here, and almost none is awaited.
+    if await repo.waiting_handover(ctx.store.db, channel, chat_key, now) is None:
+        return None
     async with ctx.store.transaction() as db:
-        handover = await repo.waiting_handover(db, ctx.incoming.channel, ctx.incoming.chat_key, now)
+        handover = await repo.waiting_handover(db, channel, chat_key, now)
         if handover is None:
             return None
         await repo.stop_waiting(db, handover.id)

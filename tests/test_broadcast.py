@@ -244,3 +244,16 @@ async def test_the_limiter_catches_up_a_small_lag_but_never_bursts_after_idling(
     await limiter.wait("d")
     await limiter.wait("e")
     assert time.now == pytest.approx(5.1)
+
+
+async def test_the_broadcast_follows_a_language_chosen_after_subscribing(
+    officer: Person, store: Store, content: Content
+) -> None:
+    resident = Person(officer.assistant, "500")
+    await resident.say("/langganan")
+    await resident.tap("lang:en")
+    await publish(officer, "Libur", "Holiday")
+    sender = RecordingSender()
+    await worker(store, content, sender).drain()
+    [reply] = dict(sender.sent)["500"]
+    assert "Holiday" in reply.text and "Libur" not in reply.text

@@ -209,6 +209,14 @@ async def subscribe(
     return not was
 
 
+async def is_subscribed(db: aiosqlite.Connection, channel: str, chat_key: str) -> bool:
+    rows = await db.execute_fetchall(
+        "SELECT 1 FROM subscriptions WHERE channel = ? AND chat_key = ? AND active = 1",
+        (channel, chat_key),
+    )
+    return bool(rows)
+
+
 async def unsubscribe(
     db: aiosqlite.Connection, channel: str, chat_key: str, now: dt.datetime
 ) -> bool:
@@ -229,13 +237,16 @@ async def enqueue_broadcast(
     now: dt.datetime,
 ) -> int:
     """One outbox row per active subscriber on `channels`, in one statement (no subscriber list
-    is held in memory); `replies` is the outbox JSON per language. How many rows were added."""
+    is held in memory), in the language the person chose last (/bahasa) or subscribed in;
+    `replies` is the outbox JSON per language. How many rows were added."""
     marks = ", ".join("?" * len(channels))
     cursor = await db.execute(
         "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at) "
-        "SELECT ? || channel || ':' || chat_key, channel, chat_key, "
-        "CASE language WHEN 'en' THEN ? ELSE ? END, ? FROM subscriptions "
-        f"WHERE active = 1 AND channel IN ({marks}) ORDER BY changed_at",
+        "SELECT ? || s.channel || ':' || s.chat_key, s.channel, s.chat_key, "
+        "CASE coalesce(u.language, s.language) WHEN 'en' THEN ? ELSE ? END, ? "
+        "FROM subscriptions s LEFT JOIN users u "
+        "ON u.channel = s.channel AND u.user_key = s.chat_key "
+        f"WHERE s.active = 1 AND s.channel IN ({marks}) ORDER BY s.changed_at",
         (
             broadcast_prefix(announcement_id),
             replies["en"],
