@@ -4,6 +4,7 @@ progress for staff and a summary for the creator."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -38,13 +39,26 @@ class RecordingSender:
         blocked: frozenset[str] = frozenset(),
         flaky: frozenset[str] = frozenset(),
         crash_after: int | None = None,
+        network: bool = False,
     ) -> None:
         self.sent: list[tuple[str, list[Reply]]] = []
         self.blocked = blocked
         self.flaky = set(flaky)
         self.crash_after = crash_after
+        self.network = network  # yield to the loop mid-send, like a real call
+        self.in_flight = self.most_in_flight = 0
 
     async def send(self, chat_key: str, replies: list[Reply], /) -> None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.network:
+                await asyncio.sleep(0)
+            await self._deliver(chat_key, replies)
+        finally:
+            self.in_flight -= 1
+
+    async def _deliver(self, chat_key: str, replies: list[Reply]) -> None:
         if self.crash_after is not None and len(self.sent) == self.crash_after:
             raise Crash
         if chat_key in self.blocked:
@@ -157,15 +171,16 @@ async def test_blocked_people_are_unsubscribed_and_failures_retried_then_counted
     assert len(sender.sent) == 10
 
 
+@pytest.mark.parametrize("network", [False, True], ids=["instant", "in-flight"])
 async def test_a_crash_halfway_then_a_restart_still_sends_each_exactly_once(
-    tmp_path: Path, content: Content, understanding: Understanding, clock: FixedClock
+    tmp_path: Path, content: Content, understanding: Understanding, clock: FixedClock, network: bool
 ) -> None:
     path = tmp_path / "crash.sqlite3"
     store = await Store.open(path, clock=clock)
     officer = Person(Assistant(services_for(store, content, understanding)), CREATOR, "admin")
     await subscribe_many(store)
     await publish(officer, "Pengumuman")
-    first = RecordingSender(crash_after=SUBSCRIBERS // 2)
+    first = RecordingSender(crash_after=SUBSCRIBERS // 2, network=network)
     with pytest.raises(Crash):
         await worker(store, content, first).drain()
     await store.close()
@@ -257,3 +272,16 @@ async def test_the_broadcast_follows_a_language_chosen_after_subscribing(
     await worker(store, content, sender).drain()
     [reply] = dict(sender.sent)["500"]
     assert "Holiday" in reply.text and "Libur" not in reply.text
+
+
+async def test_several_chats_are_sent_to_at_once_and_one_chat_in_order(
+    officer: Person, store: Store, content: Content
+) -> None:
+    await subscribe_many(store, 40)
+    await publish(officer, "Pertama")
+    await publish(officer, "Kedua")
+    sender = RecordingSender(network=True)
+    await OutboxWorker(store, {"test": sender}, in_flight=8).drain()
+    assert sender.most_in_flight == 8
+    texts = [replies[0].text for chat, replies in sender.sent if chat == "chat-0007"]
+    assert len(texts) == 2 and "Pertama" in texts[0] and "Kedua" in texts[1]
