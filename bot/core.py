@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Role = Literal["resident", "staff", "admin"]
+STAFF_ROLES: frozenset[Role] = frozenset({"staff", "admin"})
 Lang = Literal["id", "en"]
 LANGS: tuple[Lang, ...] = ("id", "en")
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.context import Context
-from bot.core import Reply, Role
+from bot.core import STAFF_ROLES, Reply
 from handlers import (
     announcements,
     browse,
@@ -84,7 +84,6 @@ STAFF_COMMANDS: tuple[Command, ...] = (
     Command("statistik", statistics.show_statistics, "cmd.statistics", ("stats",)),
     Command("perintah", show_staff_commands, "cmd.staff_commands", ("staffhelp",)),
 )
-STAFF_ROLES: frozenset[Role] = frozenset({"staff", "admin"})
 
 # Action ids are "<prefix>" or "<prefix>:<argument>"; see each handler for its argument.
 ACTIONS: dict[str, Handler] = {
@@ -107,13 +106,13 @@ STAFF_ACTIONS: dict[str, Handler] = {
 CONVERSATIONS: tuple[Conversation, ...] = (announcements.continue_draft, handover.take_question)
 
 
-def staff_guard(name: str, handler: Handler) -> Handler:
-    """The handler for staff and administrators; a polite, audited refusal otherwise. `name`
-    is how the attempt is written in the audit ("/panggil", or an action prefix with ":")."""
+def staff_guard(name: str, handler: Handler, separator: str = " ") -> Handler:
+    """The handler for staff and administrators; a polite, audited refusal otherwise. The
+    attempt is audited as written: "/panggil A", or an action id such as "ad:ok"."""
 
     async def guarded(ctx: Context, arg: str) -> list[Reply]:
         if ctx.incoming.role not in STAFF_ROLES:
-            return await staff.refuse(ctx, f"{name} {arg}".strip())
+            return await staff.refuse(ctx, f"{name}{separator}{arg}".strip())
         return await handler(ctx, arg)
 
     return guarded
@@ -123,7 +122,7 @@ def action_table() -> dict[str, Handler]:
     """Every action prefix → its handler (staff actions behind their guard)."""
     table = dict(ACTIONS)
     for prefix, handler in STAFF_ACTIONS.items():
-        table[prefix] = staff_guard(f"{prefix}:", handler)
+        table[prefix] = staff_guard(prefix, handler, separator=":")
     return table
 
 

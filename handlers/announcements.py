@@ -15,7 +15,7 @@ import aiosqlite
 
 from bot.broadcast import progress_text, publish
 from bot.context import Context
-from bot.core import Lang, Option, Reply
+from bot.core import STAFF_ROLES, Lang, Option, Reply
 from bot.markup import escape_markup
 from bot.store import announcements as repo
 from bot.store.queue import add_audit
@@ -58,7 +58,7 @@ def staff_line(ctx: Context, announcement: repo.Announcement, counts: dict[str, 
 
 async def show_announcements(ctx: Context, arg: str) -> list[Reply]:
     """Active announcements, newest first; staff also see ended ones, ids and broadcast figures."""
-    if ctx.incoming.role in ("staff", "admin"):
+    if ctx.incoming.role in STAFF_ROLES:
         lines = [ctx.t("ann.staff_title")]
         for announcement in await repo.recent_announcements(ctx.store.db):
             counts = await repo.broadcast_progress(ctx.store.db, announcement.id)
@@ -178,7 +178,7 @@ async def start_announcement(ctx: Context, arg: str) -> list[Reply]:
 
 async def continue_draft(ctx: Context, text: str) -> list[Reply] | None:
     """Typed text while a staff member writes an announcement; None when none is open."""
-    if ctx.incoming.role not in ("staff", "admin"):
+    if ctx.incoming.role not in STAFF_ROLES:
         return None
     draft = await repo.get_draft(ctx.store.db, ctx.incoming.channel, ctx.incoming.user_key)
     if draft is None:

@@ -88,7 +88,7 @@ async def test_a_resident_tapping_a_staff_button_is_refused_and_audited(
     prefix: str, resident: Person, content: Content, store: Store
 ) -> None:
     assert all_text(await resident.tap(f"{prefix}:ok")) == content.t("staff.only", "id")
-    assert await audit(store) == [("300", f"{prefix}: ok", "refused")]
+    assert await audit(store) == [("300", f"{prefix}:ok", "refused")]
 
 
 async def test_staff_write_an_announcement_step_by_step_and_residents_see_it(
