@@ -20,6 +20,10 @@ from handlers.start import main_menu
 REFERENCE = re.compile(r"#H-(\d+)")
 STAFF_LANG: Lang = "id"  # the staff group reads Indonesian
 CANCEL_ACTION = "hx"
+# The forwarded question stays one Telegram message, so a reply to it always carries the
+# reference (a longer text would be split and its later pieces would have none).
+MAX_QUESTION_CHARS = 2000
+ELLIPSIS = "…"
 
 
 def can_hand_over(ctx: Context) -> bool:
@@ -93,11 +97,17 @@ async def forward(
         ref=handover.reference,
         channel=handover.channel,
         language=handover.lang,
-        body=escape_markup(question.strip()),
+        body=escape_markup(clip(question.strip())),
     )
     now = ctx.store.clock()
     await enqueue(db, f"{repo.OUTBOX_KEY}:{handover.id}", channel, chat_key, [Reply(text)], now)
     ctx.services.outbox_wake.set()
+
+
+def clip(question: str) -> str:
+    if len(question) <= MAX_QUESTION_CHARS:
+        return question
+    return question[: MAX_QUESTION_CHARS - len(ELLIPSIS)] + ELLIPSIS
 
 
 def confirmation(ctx: Context, handover: repo.Handover) -> list[Reply]:

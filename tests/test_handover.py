@@ -113,3 +113,11 @@ async def test_hand_overs_and_their_messages_are_deleted_after_ninety_days(
     assert keys == ["handover:2"]
     rows = await store.db.execute_fetchall("SELECT id, chat_key FROM handovers")
     assert [tuple(row) for row in rows] == [(2, "8")]
+
+
+async def test_a_long_question_is_shortened_to_one_staff_message(
+    assistant: Assistant, store: Store
+) -> None:
+    await say(assistant, "/petugas " + "kata " * 1000)
+    [(_, _, replies)] = await outbox(store)
+    assert "…" in replies and len(replies) < 2500
