@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import aiosqlite
 
-from bot.broadcast import progress_text, publish
+from bot.broadcast import UNSUBSCRIBE_ACTION, progress_text, publish
 from bot.context import Context
 from bot.core import STAFF_ROLES, Lang, Option, Reply
 from bot.markup import escape_markup
@@ -28,7 +28,7 @@ SKIP_WORDS = frozenset({"lewati", "skip", "-"})
 ENGLISH_WORDS = frozenset({"en", "english", "inggris"})
 SKIP, CANCEL, PUBLISH = "skip", "cancel", "ok"
 DRAFT_ACTION = "ad"  # ad:skip, ad:cancel, ad:ok
-SUBSCRIBE_ACTION, UNSUBSCRIBE_ACTION = "s:+", "s:-"
+SUBSCRIBE_ACTION = "s:+"  # and UNSUBSCRIBE_ACTION, which broadcasts carry too
 
 
 def subscription_option(ctx: Context, subscribed: bool) -> Option:
@@ -57,15 +57,10 @@ def staff_line(ctx: Context, announcement: repo.Announcement, counts: dict[str, 
 
 
 async def show_announcements(ctx: Context, arg: str) -> list[Reply]:
-    """Active announcements, newest first; staff also see ended ones, ids and broadcast figures."""
+    """Active announcements, newest first, with the subscribe or stop button; staff see the
+    latest ones, ended too, with their numbers and broadcast figures."""
     if ctx.incoming.role in STAFF_ROLES:
-        lines = [ctx.t("ann.staff_title")]
-        for announcement in await repo.recent_announcements(ctx.store.db):
-            counts = await repo.broadcast_progress(ctx.store.db, announcement.id)
-            lines.append(staff_line(ctx, announcement, counts))
-        if len(lines) == 1:
-            lines.append(ctx.t("ann.none"))
-        return [Reply("\n\n".join(lines), main_menu(ctx))]
+        return await show_staff_announcements(ctx)
     active = await repo.active_announcements(ctx.store.reader, ctx.today())
     lines = [ctx.t("ann.title")]
     for announcement in active:
@@ -75,16 +70,22 @@ async def show_announcements(ctx: Context, arg: str) -> list[Reply]:
         lines.append(item)
     if not active:
         lines.append(ctx.t("ann.none"))
-    options: tuple[Option, ...] = (ctx.option("m", "btn.menu"),)
-    if ctx.incoming.channel in ctx.services.push_channels:
-        options = (
-            subscription_option(
-                ctx,
-                await repo.is_subscribed(ctx.store.db, ctx.incoming.channel, ctx.incoming.chat_key),
-            ),
-            *options,
-        )
-    return [Reply("\n\n".join(lines), options)]
+    options = [ctx.option("m", "btn.menu")]
+    incoming = ctx.incoming
+    if incoming.channel in ctx.services.push_channels:
+        subscribed = await repo.is_subscribed(ctx.store.db, incoming.channel, incoming.chat_key)
+        options.insert(0, subscription_option(ctx, subscribed))
+    return [ctx.reply("\n\n".join(lines), *options)]
+
+
+async def show_staff_announcements(ctx: Context) -> list[Reply]:
+    lines = [ctx.t("ann.staff_title")]
+    for announcement in await repo.recent_announcements(ctx.store.db):
+        counts = await repo.broadcast_progress(ctx.store.db, announcement.id)
+        lines.append(staff_line(ctx, announcement, counts))
+    if len(lines) == 1:
+        lines.append(ctx.t("ann.none"))
+    return [Reply("\n\n".join(lines), main_menu(ctx))]
 
 
 async def subscribe(ctx: Context, arg: str) -> list[Reply]:
@@ -239,6 +240,9 @@ async def publish_draft(ctx: Context, draft: repo.Draft) -> list[Reply]:
     """Store the announcement, put its broadcast in the outbox and close the draft, at once."""
     incoming, now = ctx.incoming, ctx.store.clock()
     async with ctx.store.transaction() as db:
+        # A second tap on Publish (two at once) finds the draft gone and publishes nothing.
+        if await repo.get_draft(db, incoming.channel, incoming.user_key) is None:
+            return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
         announcement_id = await repo.add_announcement(
             db, draft, incoming.channel, incoming.user_key, incoming.chat_key, now
         )

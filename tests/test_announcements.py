@@ -3,6 +3,7 @@ subscriptions, expiry, editing; every staff command refused and audited for resi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -209,3 +210,15 @@ async def test_residents_subscribe_and_stop_in_both_languages(
 async def test_the_web_chat_cannot_subscribe(assistant: Assistant, content: Content) -> None:
     replies = await assistant.handle(Incoming("web", "s", "s", text="/langganan"))
     assert all_text(replies) == content.t("sub.unavailable", "id")
+
+
+async def test_publish_tapped_twice_at_once_publishes_one_announcement(
+    officer: Person, store: Store
+) -> None:
+    for answer in ("/umumkan", "Teks"):
+        await officer.say(answer)
+    await officer.tap("ad:skip")
+    await officer.tap("ad:skip")
+    await asyncio.gather(officer.tap("ad:ok"), officer.tap("ad:ok"))
+    rows = await store.db.execute_fetchall("SELECT COUNT(*) FROM announcements")
+    assert next(iter(rows))[0] == 1
