@@ -114,9 +114,9 @@ class TelegramChannel:
         role: Role = "admin" if user.id in self._admins else "resident"
         message = update.effective_message
         replied = message.reply_to_message if message is not None else None
+        author = replied.from_user if replied is not None else None
         # Only a reply to the bot's own message (a forwarded hand-over) counts.
-        own = replied is not None and replied.from_user is not None
-        own = own and replied.from_user.id == self.application.bot.id  # type: ignore[union-attr]
+        own = author is not None and author.id == self.application.bot.id
         return Incoming(
             CHANNEL,
             str(user.id),
