@@ -19,6 +19,7 @@ from bot.core import STAFF_ROLES, Lang, Option, Reply
 from bot.markup import escape_markup
 from bot.store import announcements as repo
 from bot.store.queue import add_audit
+from handlers.staff import audit_view
 from handlers.start import main_menu, shown_text
 
 MAX_TEXT_CHARS = 1500  # leaves room for the broadcast's heading within every channel's limit
@@ -349,5 +350,6 @@ async def show_broadcast(ctx: Context, arg: str) -> list[Reply]:
     announcement = await repo.get_announcement(ctx.store.db, found[0])
     if announcement is None:
         return [Reply(ctx.t("ann.not_found", id=found[0]))]
+    await audit_view(ctx, f"/siaran #{announcement.id}")
     counts = await repo.broadcast_progress(ctx.store.db, announcement.id)
     return [Reply(staff_line(ctx, announcement, counts))]

@@ -28,6 +28,15 @@ async def refuse(ctx: Context, command: str, key: str = "staff.only") -> list[Re
     return [ctx.reply(ctx.t(key), *queue_options(ctx))]
 
 
+async def audit_view(ctx: Context, action: str) -> None:
+    """Record that a staff member looked at figures only staff may see."""
+    incoming = ctx.incoming
+    async with ctx.store.transaction() as db:
+        await repo.add_audit(
+            db, ctx.store.clock(), incoming.channel, incoming.user_key, action, "done"
+        )
+
+
 def split_service(ctx: Context, arg: str) -> tuple[QueueService, str] | None:
     """The service letter at the start of `arg` and the rest; None when there is no such letter."""
     letter, _, rest = arg.strip().partition(" ")

@@ -11,6 +11,7 @@ from bot.context import Context
 from bot.core import Option, Reply
 from bot.markup import escape_markup
 from bot.store import stats
+from handlers.staff import audit_view
 
 FEEDBACK_ACTION = "f"  # f:+:<topic>, f:-:<topic>
 VOTES: dict[str, stats.Vote] = {"+": "up", "-": "down"}
@@ -82,6 +83,7 @@ def week_text(ctx: Context, week: stats.Week, unanswered: list[str]) -> str:
 async def show_statistics(ctx: Context, arg: str) -> list[Reply]:
     """`/statistik`: the last seven days — most-asked topics, unanswered questions, 👎 topics,
     queue calls and pace — and a chart of questions and calls per day."""
+    await audit_view(ctx, "/statistik")
     week = await stats.week(ctx.store.db, ctx.today())
     asked = await ctx.store.top_questions(QUESTIONS_SHOWN)
     unanswered = [f"{q.normalised} ({q.count}×)" for q in asked]

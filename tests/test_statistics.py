@@ -76,6 +76,8 @@ async def test_statistics_show_the_week_and_a_readable_png_chart(
     assert content.t("stats.votes", "id", title=title, up=0, down=1) in text
     assert "- A: 30-11: 3 · " + content.t("stats.median", "id", minutes="5.0") in text
 
+    audit = await services.store.db.execute_fetchall("SELECT user_key, action FROM audit")
+    assert ("100", "/statistik") in [tuple(row) for row in audit]
     assert reply.image is not None and reply.image.startswith(PNG_SIGNATURE)
     pixels = matplotlib.image.imread(io.BytesIO(reply.image), format="png")
     assert pixels.shape[0] > 100 and pixels.shape[1] > 100
