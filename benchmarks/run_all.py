@@ -5,7 +5,12 @@ from __future__ import annotations
 import runpy
 import sys
 
-MODULES = ["benchmarks.accuracy", "benchmarks.speed", "benchmarks.queue_bench"]
+MODULES = [
+    "benchmarks.accuracy",
+    "benchmarks.speed",
+    "benchmarks.queue_bench",
+    "benchmarks.broadcast_bench",
+]
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.assistant import Assistant
+from bot.broadcast import BroadcastHook
 from bot.channels.telegram import CHANNEL as TELEGRAM_CHANNEL
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.web import web_routes
@@ -30,7 +31,7 @@ from bot.channels.whatsapp import RedactVerifyToken, Sleep, WhatsAppChannel
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
-from bot.outbox import OutboxWorker, Sender
+from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.queue.api import queue_routes
 from bot.store import Store
 from bot.store.db import Clock, utcnow
@@ -52,13 +53,21 @@ class App:
     whatsapp: WhatsAppChannel | None = None
 
     def outbox_worker(self) -> OutboxWorker:
-        """The worker that sends reminders through every channel able to send unprompted."""
+        """The worker that sends reminders and broadcasts through every channel able to send
+        unprompted, each at BROADCAST_RATE, and tells an announcement's creator how it went."""
         senders: dict[str, Sender] = {}
         if self.telegram is not None:
             senders[TELEGRAM_CHANNEL] = self.telegram
         if self.whatsapp is not None:
             senders[WHATSAPP_CHANNEL] = self.whatsapp.sender
-        return OutboxWorker(self.services.store, senders, self.services.outbox_wake)
+        store = self.services.store
+        return OutboxWorker(
+            store,
+            senders,
+            self.services.outbox_wake,
+            limiters={name: RateLimiter(self.settings.BROADCAST_RATE) for name in senders},
+            on_done=BroadcastHook(self.services.content, store.clock),
+        )
 
     async def close(self) -> None:
         if self.telegram is not None:
@@ -94,6 +103,11 @@ async def build_app(
         understanding=understanding or Understanding(content),
         zone=settings.zone,
         push_channels=frozenset(push),
+        staff_chat=(
+            (TELEGRAM_CHANNEL, str(settings.STAFF_CHAT_ID))
+            if has_telegram and settings.STAFF_CHAT_ID is not None
+            else None
+        ),
     )
     assistant = Assistant(services)
     app = App(settings, services, assistant)

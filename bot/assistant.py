@@ -8,9 +8,12 @@ from dataclasses import replace
 from bot.context import Context, Services
 from bot.core import Incoming, Reply, lang_from_hint
 from bot.markup import escape_markup
+from bot.queue.state import local_day
+from bot.store import stats
 from bot.store.queue import is_staff
-from handlers import ACTIONS, command_table
+from handlers import CONVERSATIONS, action_table, command_table
 from handlers.answer import answer_question
+from handlers.handover import answer_from_staff_group
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +24,7 @@ class Assistant:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._commands = command_table()
+        self._actions = action_table()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Never raises: a failure is logged (without message text) and answered with an apology."""
@@ -44,13 +48,17 @@ class Assistant:
 
         if incoming.action is not None:
             prefix, _, arg = incoming.action.partition(":")
-            handler = ACTIONS.get(prefix)
+            handler = self._actions.get(prefix)
             ctx = Context(incoming, lang, self.services)
             if handler is None:
                 return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
             return await handler(ctx, arg)
 
         text = (incoming.text or "").strip()
+        if (incoming.channel, incoming.chat_key) == self.services.staff_chat and not (
+            text.startswith("/")
+        ):
+            return await answer_from_staff_group(Context(incoming, lang, self.services))
         if text.startswith("/"):
             name, _, arg = text[1:].partition(" ")
             ctx = Context(incoming, lang, self.services)
@@ -64,7 +72,16 @@ class Assistant:
             ctx = Context(incoming, lang, self.services)
             return [ctx.reply(ctx.t("unsupported_message"), ctx.option("m", "btn.menu"))]
 
+        # An open conversation (an announcement being written) takes the text before the engine.
+        ctx = Context(incoming, lang, self.services)
+        for conversation in CONVERSATIONS:
+            replies = await conversation(ctx, text)
+            if replies is not None:
+                return replies
+
         analysis = self.services.understanding.analyse(text, default_lang=lang)
+        async with store.transaction() as db:  # a count per local day for /statistik, no text
+            await stats.count_question(db, local_day(store.clock(), self.services.zone))
         if analysis.route == "clarify" or (
             analysis.route == "unknown" and not analysis.neighbour_id
         ):

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     STAFF_CHAT_ID: int | None = None
     QUEUE_API_TOKEN: SecretStr | None = None
     TIMEZONE: str = "Asia/Jakarta"
+    BROADCAST_RATE: float = Field(default=25.0, gt=0)  # outbox messages a second per channel
 
     _split_admins = field_validator("ADMIN_TELEGRAM_IDS", "ADMIN_WHATSAPP_NUMBERS", mode="before")(
         _split_list

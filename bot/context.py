@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -10,6 +12,8 @@ from bot.content import Content
 from bot.core import Incoming, Lang, Option, Reply
 from bot.store import Store
 from bot.understanding import Understanding
+
+StaffListener = Callable[[str, str, bool], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,15 @@ class Services:
     push_channels: frozenset[str] = frozenset()
     # Set after a change put messages in the outbox, so the worker sends them at once.
     outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Told (channel, user key, now staff?) when an administrator edits the staff list, so a
+    # channel can show or hide the staff commands in that person's menu.
+    staff_listeners: list[StaffListener] = field(default_factory=list)
+    # Where hand-overs to an officer go: (channel, chat key) of the staff group, if any.
+    staff_chat: tuple[str, str] | None = None
+
+    async def staff_changed(self, channel: str, user_key: str, is_staff: bool) -> None:
+        for listener in self.staff_listeners:
+            await listener(channel, user_key, is_staff)
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,10 @@ class Context:
     @property
     def store(self) -> Store:
         return self.services.store
+
+    def today(self) -> dt.date:
+        """The local day (TIMEZONE) by the store's clock."""
+        return self.store.clock().astimezone(self.services.zone).date()
 
     def t(self, key: str, **values: object) -> str:
         """A UI string in the person's language."""

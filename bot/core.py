@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Role = Literal["resident", "staff", "admin"]
+STAFF_ROLES: frozenset[Role] = frozenset({"staff", "admin"})
 Lang = Literal["id", "en"]
 LANGS: tuple[Lang, ...] = ("id", "en")
 
@@ -37,11 +38,13 @@ class Location:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to the person: text in the neutral markup (see bot.markup), options, a pin."""
+    """One message to the person: text in the neutral markup (see bot.markup), options, a pin,
+    and an optional PNG image (a chart) shown before the text."""
 
     text: str
     options: tuple[Option, ...] = ()
     location: Location | None = None
+    image: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class Incoming:
     lang_hint: str | None = None
     role: Role = "resident"
     display_name: str | None = field(default=None, compare=False)
+    # The text of the bot's message this one replies to (a staff reply to a hand-over).
+    reply_to: str | None = None
 
 
 def lang_from_hint(hint: str | None) -> Lang:

@@ -1,19 +1,22 @@
-"""The outbox: proactive messages (queue reminders, later broadcasts) that survive a restart.
+"""The outbox: proactive messages (queue reminders, broadcasts) that survive a restart.
 
 A message is written with `enqueue` in the same transaction as the change that causes it, under
 a key naming that cause, so it cannot be written twice. `OutboxWorker` sends pending rows through
 each channel's `Sender` and marks a row sent only after its send succeeded: a restart between
-the change and the send still sends it, once.
+the change and the send still sends it, once. A failed send waits (backoff) before it is tried
+again; a `RateLimiter` per channel keeps broadcasts within the platform's sending rates.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
 import json
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import aiosqlite
@@ -27,11 +30,67 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BATCH = 100
 POLL_SECONDS = 30.0  # how often failed sends are retried when nothing wakes the worker
+FIRST_BACKOFF = dt.timedelta(seconds=2)  # before the first retry; doubles with each attempt
+MAX_BACKOFF = dt.timedelta(minutes=10)
+MAX_IN_FLIGHT = 16  # chats sent to at once: enough for 25/s at a few hundred ms per call
+PER_CHAT_SECONDS = 1.0  # Telegram: about one message a second to the same chat
+# How far sending may fall behind its schedule and still catch up (a sleep overran, a send
+# took long); further behind is an idle spell, after which the schedule starts afresh.
+MAX_LAG_SECONDS = 0.1
 
 
 class Undeliverable(Exception):
     """A channel can never deliver this message (WhatsApp outside its 24-hour window with no
     approved template): the row is recorded as skipped and not retried."""
+
+
+class Blocked(Exception):
+    """The person blocked the bot (Telegram 403 Forbidden): the row fails at once, is never
+    retried, and the done hook stops what was sending to them (their subscription)."""
+
+
+Sleep = Callable[[float], Awaitable[None]]
+# Called in the transaction that marks a row done, with the row and its outcome.
+DoneHook = Callable[[aiosqlite.Connection, aiosqlite.Row, str, str | None], Awaitable[None]]
+
+
+class RateLimiter:
+    """At most `rate` sends a second on a channel, and one per `per_chat` seconds to a chat.
+
+    Sends are spaced on a schedule, not after each other: a sleep that overran is made up by
+    the next sends (within MAX_LAG_SECONDS), so n messages take n / rate seconds. Clock and
+    sleep are injected.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        per_chat: float = PER_CHAT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self.per_chat = per_chat
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        # Chat → earliest next send, in increasing order: expired ones are dropped from the
+        # front, so the map holds at most rate × per_chat chats however many are sent to.
+        self._chats: dict[str, float] = {}
+
+    async def wait(self, chat_key: str) -> None:
+        """Return when a message to `chat_key` may go out."""
+        now = self._clock()
+        while self._chats and next(iter(self._chats.values())) <= now:
+            del self._chats[next(iter(self._chats))]
+        # Slightly behind schedule: catch up. After an idle spell: start afresh now, no burst.
+        at = self._next if now - self._next <= MAX_LAG_SECONDS else now
+        at = max(at, self._chats.pop(chat_key, 0.0))
+        # The slot is taken before sleeping, so senders waiting at once get successive slots.
+        self._next = at + self.interval
+        self._chats[chat_key] = at + self.per_chat
+        if at > now:
+            await self._sleep(at - now)
 
 
 class Sender(Protocol):
@@ -47,6 +106,7 @@ def replies_to_json(replies: list[Reply]) -> str:
                 "text": reply.text,
                 "options": [[option.id, option.label] for option in reply.options],
                 "location": None if reply.location is None else vars(reply.location),
+                "image": None if reply.image is None else base64.b64encode(reply.image).decode(),
             }
             for reply in replies
         ],
@@ -61,6 +121,7 @@ def replies_from_json(text: str) -> list[Reply]:
             item["text"],
             tuple(Option(option_id, label) for option_id, label in item["options"]),
             None if item["location"] is None else Location(**item["location"]),
+            None if item.get("image") is None else base64.b64decode(item["image"]),
         )
         for item in data
     ]
@@ -95,12 +156,22 @@ class OutboxWorker:
     """Drains the outbox through the channels' senders; one per process."""
 
     def __init__(
-        self, store: Store, senders: Mapping[str, Sender], wake: asyncio.Event | None = None
+        self,
+        store: Store,
+        senders: Mapping[str, Sender],
+        wake: asyncio.Event | None = None,
+        limiters: Mapping[str, RateLimiter] | None = None,
+        on_done: DoneHook | None = None,
+        in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self.store = store
         self.senders = senders
         self.wake = wake or asyncio.Event()
+        self.limiters = limiters or {}
+        self.on_done = on_done
+        self.in_flight = in_flight
         self._lock = asyncio.Lock()
+        self._marking: set[asyncio.Future[None]] = set()
 
     async def drain(self) -> int:
         """Send every pending message a sender exists for; how many were sent."""
@@ -108,10 +179,33 @@ class OutboxWorker:
         async with self._lock:
             after = 0
             while rows := await self._pending(after):
-                for row in rows:
-                    sent += await self._deliver(row)
+                sent += await self._deliver_batch(rows)
                 after = rows[-1]["id"]
         return sent
+
+    async def _deliver_batch(self, rows: list[aiosqlite.Row]) -> int:
+        """Send a batch with up to `in_flight` chats at once (a platform call takes tens of
+        milliseconds: one at a time would stay below the rate); each chat's rows in order.
+
+        If one send brings the worker down, the other chats' sends are cancelled, and those that
+        already succeeded are still marked sent before the error goes on (no second copy later).
+        """
+        by_chat: dict[tuple[str, str], list[aiosqlite.Row]] = {}
+        for row in rows:
+            by_chat.setdefault((row["channel"], row["chat_key"]), []).append(row)
+        slots = asyncio.Semaphore(self.in_flight)
+
+        async def one_chat(chat_rows: list[aiosqlite.Row]) -> int:
+            async with slots:
+                return sum([await self._deliver(row) for row in chat_rows])
+
+        tasks = [asyncio.create_task(one_chat(chat_rows)) for chat_rows in by_chat.values()]
+        try:
+            return sum(await asyncio.gather(*tasks))
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, *self._marking, return_exceptions=True)
 
     async def run(self) -> None:
         """Drain now and whenever woken (or every POLL_SECONDS, for retries) until cancelled."""
@@ -125,45 +219,62 @@ class OutboxWorker:
                 await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
 
     async def _pending(self, after: int) -> list[aiosqlite.Row]:
-        """Unsent rows after `after` for channels this worker can send on, oldest first."""
+        """Unsent rows after `after` for channels this worker can send on, oldest first, except
+        those waiting out their backoff."""
         channels = sorted(self.senders)
         marks = ", ".join("?" * len(channels))
         rows = await self.store.db.execute_fetchall(
             f"SELECT * FROM outbox WHERE done_at IS NULL AND id > ? AND channel IN ({marks}) "
-            "ORDER BY id LIMIT ?",
-            (after, *channels, BATCH),
+            "AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?",
+            (after, *channels, as_text(self.store.clock()), BATCH),
         )
         return list(rows)
 
     async def _deliver(self, row: aiosqlite.Row) -> int:
         if row["expires_at"] is not None and self.store.clock() >= from_text(row["expires_at"]):
-            await self._record(row["id"], row["attempts"], "expired")
+            await self._record(row, row["attempts"], "expired")
             return 0
+        limiter = self.limiters.get(row["channel"])
+        if limiter is not None:
+            await limiter.wait(row["chat_key"])
+        attempts = row["attempts"] + 1
         try:
             await self.senders[row["channel"]].send(
                 row["chat_key"], replies_from_json(row["replies"])
             )
         except Undeliverable as exc:
-            await self._record(row["id"], row["attempts"] + 1, "skipped", type(exc).__name__)
+            await self._record(row, attempts, "skipped", type(exc).__name__)
+            return 0
+        except Blocked as exc:
+            await self._record(row, attempts, "failed", type(exc).__name__)
             return 0
         except Exception as exc:
             error = type(exc).__name__  # never the message: it may quote the text sent
-            attempts = row["attempts"] + 1
             log.warning("outbox: send %s failed (%s), attempt %d", row["id"], error, attempts)
             outcome = "failed" if attempts >= MAX_ATTEMPTS else None
-            await self._record(row["id"], attempts, outcome, error)
+            await self._record(row, attempts, outcome, error)
             return 0
-        await self._record(row["id"], row["attempts"] + 1, "sent")
+        # Sent: the mark must land even if the worker is being stopped right now.
+        marking = asyncio.ensure_future(self._record(row, attempts, "sent"))
+        self._marking.add(marking)
+        marking.add_done_callback(self._marking.discard)
+        await asyncio.shield(marking)
         return 1
 
     async def _record(
-        self, row_id: int, attempts: int, outcome: str | None, error: str | None = None
+        self, row: aiosqlite.Row, attempts: int, outcome: str | None, error: str | None = None
     ) -> None:
-        """Note an attempt; with an outcome the row is done and never sent again."""
-        done_at = None if outcome is None else as_text(self.store.clock())
+        """Note an attempt; with an outcome the row is done and never sent again, otherwise it
+        waits out a backoff that doubles with each attempt."""
+        now = self.store.clock()
+        done_at = None if outcome is None else as_text(now)
+        backoff = min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+        not_before = as_text(now + backoff) if outcome is None else None
         async with self.store.transaction() as db:
             await db.execute(
-                "UPDATE outbox SET attempts = ?, last_error = ?, done_at = ?, outcome = ? "
-                "WHERE id = ?",
-                (attempts, error, done_at, outcome, row_id),
+                "UPDATE outbox SET attempts = ?, last_error = ?, done_at = ?, outcome = ?, "
+                "not_before = ? WHERE id = ?",
+                (attempts, error, done_at, outcome, not_before, row["id"]),
             )
+            if outcome is not None and self.on_done is not None:
+                await self.on_done(db, row, outcome, error)

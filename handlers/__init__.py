@@ -1,7 +1,8 @@
 """Conversation logic, one module per area. Handlers are platform-free async functions.
 
-COMMANDS and ACTIONS are the single registry the assistant routes by and the Telegram command
-menu is generated from, so the two never drift.
+COMMANDS, STAFF_COMMANDS, ACTIONS and STAFF_ACTIONS are the single registry the assistant routes
+by and the Telegram command menus (residents', and staff's per chat) are generated from, so they
+never drift. CONVERSATIONS take free text first while one is open.
 """
 
 from __future__ import annotations
@@ -10,10 +11,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.context import Context
-from bot.core import Reply, Role
-from handlers import browse, language, queue, staff, start
+from bot.core import STAFF_ROLES, Reply
+from handlers import (
+    announcements,
+    browse,
+    handover,
+    language,
+    queue,
+    staff,
+    start,
+    statistics,
+)
 
 Handler = Callable[[Context, str], Awaitable[list[Reply]]]
+# Takes typed text while its conversation is open for this person; None otherwise.
+Conversation = Callable[[Context, str], Awaitable[list[Reply] | None]]
 
 
 @dataclass(frozen=True)
@@ -34,7 +46,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("antrian", queue.show_queue, "cmd.queue", ("queue",)),
     Command("ingatkan", queue.remind_me, "cmd.remind", ("remind",)),
     Command("batal", queue.cancel_reminders, "cmd.cancel", ("cancel",)),
-    Command("pengumuman", queue.show_announcements, "cmd.announcements", ("announcements",)),
+    Command(
+        "pengumuman", announcements.show_announcements, "cmd.announcements", ("announcements",)
+    ),
+    Command("langganan", announcements.subscribe, "cmd.subscribe", ("subscribe",)),
+    Command("berhenti", announcements.unsubscribe, "cmd.unsubscribe", ("unsubscribe", "stop")),
+    Command("petugas", handover.talk_to_officer, "cmd.officer", ("officer",)),
 )
 
 
@@ -52,9 +69,21 @@ STAFF_COMMANDS: tuple[Command, ...] = (
     Command("jeda", staff.pause_service, "cmd.pause", ("pause",)),
     Command("tutup", staff.close_service, "cmd.close", ("close",)),
     Command("staf", staff.manage_staff, "cmd.staff", ("staff",)),
+    Command("umumkan", announcements.start_announcement, "cmd.announce", ("announce",)),
+    Command(
+        "ubahpengumuman", announcements.edit_announcement, "cmd.edit_announcement", ("editann",)
+    ),
+    Command("akhiri", announcements.end_announcement, "cmd.end_announcement", ("expire",)),
+    Command(
+        "hapuspengumuman",
+        announcements.delete_announcement,
+        "cmd.delete_announcement",
+        ("deleteann",),
+    ),
+    Command("siaran", announcements.show_broadcast, "cmd.broadcast", ("broadcast",)),
+    Command("statistik", statistics.show_statistics, "cmd.statistics", ("stats",)),
     Command("perintah", show_staff_commands, "cmd.staff_commands", ("staffhelp",)),
 )
-STAFF_ROLES: frozenset[Role] = frozenset({"staff", "admin"})
 
 # Action ids are "<prefix>" or "<prefix>:<argument>"; see each handler for its argument.
 ACTIONS: dict[str, Handler] = {
@@ -64,19 +93,37 @@ ACTIONS: dict[str, Handler] = {
     "lang": language.choose_language,
     "q": queue.show_queue,
     "r": queue.remind_me,
-    "a": queue.show_announcements,
+    "a": announcements.show_announcements,
+    "s": announcements.change_subscription,
+    "h": handover.talk_to_officer,
+    handover.CANCEL_ACTION: handover.cancel_handover,
+    statistics.FEEDBACK_ACTION: statistics.rate_answer,
 }
+# Buttons only staff are shown; refused and audited like staff commands when anyone else taps.
+STAFF_ACTIONS: dict[str, Handler] = {
+    announcements.DRAFT_ACTION: announcements.answer_draft,
+}
+CONVERSATIONS: tuple[Conversation, ...] = (announcements.continue_draft, handover.take_question)
 
 
-def staff_guard(command: Command) -> Handler:
-    """The command's handler for staff and administrators; a polite, audited refusal otherwise."""
+def staff_guard(name: str, handler: Handler, separator: str = " ") -> Handler:
+    """The handler for staff and administrators; a polite, audited refusal otherwise. The
+    attempt is audited as written: "/panggil A", or an action id such as "ad:ok"."""
 
     async def guarded(ctx: Context, arg: str) -> list[Reply]:
         if ctx.incoming.role not in STAFF_ROLES:
-            return await staff.refuse(ctx, f"/{command.name} {arg}".strip())
-        return await command.handler(ctx, arg)
+            return await staff.refuse(ctx, f"{name}{separator}{arg}".strip())
+        return await handler(ctx, arg)
 
     return guarded
+
+
+def action_table() -> dict[str, Handler]:
+    """Every action prefix → its handler (staff actions behind their guard)."""
+    table = dict(ACTIONS)
+    for prefix, handler in STAFF_ACTIONS.items():
+        table[prefix] = staff_guard(prefix, handler, separator=":")
+    return table
 
 
 def command_table() -> dict[str, Handler]:
@@ -87,5 +134,5 @@ def command_table() -> dict[str, Handler]:
             table[name] = command.handler
     for command in STAFF_COMMANDS:
         for name in (command.name, *command.aliases):
-            table[name] = staff_guard(command)
+            table[name] = staff_guard(f"/{command.name}", command.handler)
     return table

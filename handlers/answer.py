@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.core import Reply
 from bot.understanding import Analysis
-from handlers import browse, queue
+from handlers import announcements, browse, handover, queue
 from handlers.start import main_menu
 
 
@@ -20,9 +20,9 @@ async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
         case "queue":
             return await queue.show_queue(ctx, analysis.ticket or "")
         case "announcements":
-            return await queue.show_announcements(ctx, "")
+            return await announcements.show_announcements(ctx, "")
         case "human":
-            return [Reply(ctx.t("human"), main_menu(ctx))]
+            return await handover.talk_to_officer(ctx, ctx.incoming.text or "")
         case "smalltalk":
             return [Reply(ctx.t(f"smalltalk.{analysis.smalltalk or 'hello'}"), main_menu(ctx))]
     if analysis.neighbour_id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.content.loader import CATEGORIES
 from bot.context import Context
 from bot.core import Location, Option, Reply
+from handlers import statistics
 
 
 def topic_option(ctx: Context, topic_id: str) -> Option:
@@ -20,12 +21,18 @@ async def show_category(ctx: Context, category: str) -> list[Reply]:
 
 
 async def show_topic(ctx: Context, topic_id: str) -> list[Reply]:
-    """A topic's answer, with related topics and Back/Menu buttons."""
+    """A topic's answer, with related topics, 👍 / 👎 and Back/Menu buttons; the view counted."""
     topic = ctx.content.topics.get(topic_id)
     if topic is None:
         return [ctx.reply(ctx.t("unknown_topic"), ctx.option("m", "btn.menu"))]
+    await statistics.count_view(ctx, topic.id)
     related = [topic_option(ctx, rid) for rid in topic.related]
-    options = (*related, ctx.option(f"c:{topic.category}", "btn.back"), ctx.option("m", "btn.menu"))
+    options = (
+        *related,
+        *statistics.feedback_options(ctx, topic.id),
+        ctx.option(f"c:{topic.category}", "btn.back"),
+        ctx.option("m", "btn.menu"),
+    )
     text = ctx.content.topic_text(topic, ctx.lang)
     if related:
         text = f"{text}\n\n{ctx.t('related')}"

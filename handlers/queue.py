@@ -1,7 +1,4 @@
-"""Queue status for residents: today's board, where a ticket stands, reminders.
-
-Announcements stay a placeholder until their issue lands.
-"""
+"""Queue status for residents: today's board, where a ticket stands, reminders."""
 
 from __future__ import annotations
 
@@ -12,7 +9,6 @@ from bot.core import Option, Reply
 from bot.queue.desk import QueueDesk, ServiceView, ticket_text
 from bot.queue.estimate import wait_range
 from bot.queue.state import QueueState, Ticket, parse_ticket
-from handlers.start import main_menu
 
 
 def status_text(ctx: Context, state: QueueState, started: bool = True) -> str:
@@ -168,8 +164,3 @@ async def cancel_reminders(ctx: Context, arg: str) -> list[Reply]:
     )
     text = ctx.t("queue.cancelled", count=count) if count else ctx.t("queue.nothing_to_cancel")
     return [ctx.reply(text, *queue_options(ctx))]
-
-
-async def show_announcements(ctx: Context, arg: str) -> list[Reply]:
-    """Active announcements (coming soon)."""
-    return [Reply(ctx.t("coming_soon.announcements"), main_menu(ctx))]

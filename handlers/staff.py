@@ -28,6 +28,15 @@ async def refuse(ctx: Context, command: str, key: str = "staff.only") -> list[Re
     return [ctx.reply(ctx.t(key), *queue_options(ctx))]
 
 
+async def audit_view(ctx: Context, action: str) -> None:
+    """Record that a staff member looked at figures only staff may see."""
+    incoming = ctx.incoming
+    async with ctx.store.transaction() as db:
+        await repo.add_audit(
+            db, ctx.store.clock(), incoming.channel, incoming.user_key, action, "done"
+        )
+
+
 def split_service(ctx: Context, arg: str) -> tuple[QueueService, str] | None:
     """The service letter at the start of `arg` and the rest; None when there is no such letter."""
     letter, _, rest = arg.strip().partition(" ")
@@ -104,9 +113,12 @@ async def _stop_service(
 
 
 async def manage_staff(ctx: Context, arg: str) -> list[Reply]:
-    """`/staf tambah <id>` / `/staf hapus <id>`: an administrator edits the staff list."""
+    """`/staf tambah <id>` / `/staf hapus <id>`: an administrator edits the staff list;
+    `/staf` alone lists it."""
     if ctx.incoming.role != "admin":
         return await refuse(ctx, f"/staf {arg}".strip(), "staff.admin_only")
+    if not arg.strip():
+        return [ctx.reply(await staff_list(ctx))]
     verb, _, user = arg.strip().lower().partition(" ")
     user = user.strip()
     if not user.isdecimal() or verb not in ADD_WORDS | REMOVE_WORDS:
@@ -122,4 +134,14 @@ async def manage_staff(ctx: Context, arg: str) -> list[Reply]:
             key = "staff.removed" if changed else "staff.not_staff"
         if changed:
             await repo.add_audit(db, now, channel, by, f"/staf {verb} {user}", "done")
+    if changed:
+        await ctx.services.staff_changed(channel, user, verb in ADD_WORDS)
     return [ctx.reply(ctx.t(key, user=user))]
+
+
+async def staff_list(ctx: Context) -> str:
+    """The staff on this channel, one a line (administrators come from the settings)."""
+    users = await repo.list_staff(ctx.store.db, ctx.incoming.channel)
+    if not users:
+        return ctx.t("staff.list_empty")
+    return "\n".join([ctx.t("staff.list_title", count=len(users)), *(f"- {u}" for u in users)])

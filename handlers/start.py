@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.core import Option, Reply
+from bot.markup import escape_markup
+from bot.store import announcements
 from handlers import browse
 
 
 def main_menu(ctx: Context) -> tuple[Option, ...]:
-    """The main menu buttons, in the order the product card fixes."""
+    """The main menu buttons, in the order the product card fixes; the officer comes last."""
     return (
         ctx.option("c:paspor", "menu.paspor"),
         ctx.option("c:wna", "menu.wna"),
@@ -16,14 +18,25 @@ def main_menu(ctx: Context) -> tuple[Option, ...]:
         ctx.option("q", "menu.queue"),
         ctx.option("a", "menu.announcements"),
         ctx.option("lang", "menu.language"),
+        ctx.option("h", "menu.officer"),
     )
 
 
+def shown_text(ctx: Context, announcement: announcements.Announcement) -> str:
+    """An announcement in the person's language, neutralised: staff typed it."""
+    return escape_markup(announcement.text(ctx.lang))
+
+
 async def show_start(ctx: Context, arg: str) -> list[Reply]:
-    """Greet and show the menu; `/start <topic-id>` (a deep link) opens that topic."""
+    """Greet and show the menu, with the newest announcement; `/start <topic-id>` (a deep link)
+    opens that topic."""
     if arg:
         return await browse.show_topic(ctx, arg.strip().lower())
-    return [Reply(ctx.t("greeting"), main_menu(ctx))]
+    greeting = ctx.t("greeting")
+    active = await announcements.active_announcements(ctx.store.reader, ctx.today())
+    if active:
+        greeting = f"{greeting}\n\n{ctx.t('ann.latest', body=shown_text(ctx, active[0]))}"
+    return [Reply(greeting, main_menu(ctx))]
 
 
 async def show_menu(ctx: Context, arg: str) -> list[Reply]:

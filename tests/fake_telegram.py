@@ -11,6 +11,13 @@ from telegram.request import BaseRequest, RequestData
 BOT_USER = {"id": 999, "is_bot": True, "first_name": "UKK Bot", "username": "ukk_test_bot"}
 
 
+FORBIDDEN = {
+    "ok": False,
+    "error_code": 403,
+    "description": "Forbidden: bot was blocked by the user",
+}
+
+
 @dataclass
 class Call:
     method: str
@@ -19,10 +26,12 @@ class Call:
 
 @dataclass
 class FakeBotApi(BaseRequest):
-    """Records calls; `fail_next[method]` holds error answers to give before succeeding."""
+    """Records calls; `fail_next[method]` holds error answers to give before succeeding;
+    sending to a chat in `blocked` answers 403 like Telegram does once a user blocked the bot."""
 
     calls: list[Call] = field(default_factory=list)
     fail_next: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    blocked: set[int] = field(default_factory=set)
     _message_id: int = 0
 
     @property
@@ -51,6 +60,8 @@ class FakeBotApi(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data is not None else {}
         self.calls.append(Call(name, params))
+        if name.startswith("send") and int(params.get("chat_id", 0)) in self.blocked:
+            return 403, json.dumps(FORBIDDEN).encode()
         failures = self.fail_next.get(name)
         if failures:
             status, body = failures.pop(0)
@@ -60,7 +71,7 @@ class FakeBotApi(BaseRequest):
     def _result(self, name: str, params: dict[str, Any]) -> Any:
         if name == "getMe":
             return BOT_USER
-        if name in ("sendMessage", "sendVenue", "editMessageText"):
+        if name in ("sendMessage", "sendVenue", "sendPhoto", "editMessageText"):
             self._message_id += 1
             chat_id = int(params.get("chat_id", 0))
             message: dict[str, Any] = {

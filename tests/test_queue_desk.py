@@ -12,7 +12,7 @@ import pytest
 from bot.content import Content
 from bot.context import Services
 from bot.core import Reply
-from bot.outbox import BATCH, MAX_ATTEMPTS, OutboxWorker, enqueue
+from bot.outbox import BATCH, FIRST_BACKOFF, MAX_ATTEMPTS, MAX_BACKOFF, OutboxWorker, enqueue
 from bot.queue.desk import Actor, QueueDesk
 from bot.queue.state import CallNext, Report, SetNumber, Ticket
 from bot.store import Store
@@ -109,14 +109,16 @@ async def test_a_reminder_is_sent_exactly_once_even_across_a_restart(
     await store.close()
 
 
-async def test_a_failed_send_stays_in_the_outbox_and_goes_out_on_the_next_drain(
-    desk: QueueDesk,
+async def test_a_failed_send_stays_in_the_outbox_and_goes_out_after_its_backoff(
+    desk: QueueDesk, clock: FixedClock
 ) -> None:
     await desk.remind(Ticket("B", 4), "test", "chat-1", "id")
     await desk.change("B", CallNext(), STAFF, "/panggil B")
     sender = RecordingSender(fail=1)
     worker = OutboxWorker(desk.store, {"test": sender})
     assert await worker.drain() == 0 and sender.sent == []
+    assert await worker.drain() == 0  # still waiting out the backoff
+    clock.now += FIRST_BACKOFF
     assert await worker.drain() == 1 and len(sender.sent) == 1
 
 
@@ -173,7 +175,7 @@ async def test_readers_arriving_together_share_one_load(desk: QueueDesk) -> None
 
 
 async def test_a_message_that_keeps_failing_is_given_up_after_max_attempts(
-    desk: QueueDesk,
+    desk: QueueDesk, clock: FixedClock
 ) -> None:
     await desk.remind(Ticket("A", 2), "test", "chat-1", "id")
     await desk.change("A", CallNext(), STAFF, "/panggil A")
@@ -181,6 +183,7 @@ async def test_a_message_that_keeps_failing_is_given_up_after_max_attempts(
     worker = OutboxWorker(desk.store, {"test": sender})
     for _ in range(MAX_ATTEMPTS + 1):
         await worker.drain()
+        clock.now += MAX_BACKOFF
     assert sender.sent == [] and sender.fail == 0
     rows = await desk.store.db.execute_fetchall("SELECT attempts, outcome FROM outbox")
     assert [tuple(row) for row in rows] == [(MAX_ATTEMPTS, "failed")]

@@ -13,8 +13,11 @@ from telegram import Update
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.config import load_settings
+from bot.content import Content
+from bot.core import Reply
+from bot.markup import to_plain, to_telegram_html
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
-from tests.fake_telegram import FakeBotApi, callback_update, retry_after, text_update
+from tests.fake_telegram import BOT_USER, FakeBotApi, callback_update, retry_after, text_update
 
 
 class Harness:
@@ -28,12 +31,15 @@ class Harness:
         await application.process_update(Update.de_json(data, application.bot))
 
 
-async def make_harness(db: Path, clock: FixedClock, api: FakeBotApi | None = None) -> Harness:
+async def make_harness(
+    db: Path, clock: FixedClock, api: FakeBotApi | None = None, **settings: object
+) -> Harness:
     settings = load_settings(
         TELEGRAM_BOT_TOKEN="123:ABC",
         DATABASE_PATH=db,
         CONTENT_DIR=CONTENT_DIR,
         ADMIN_TELEGRAM_IDS="42",
+        **settings,
     )
     app = await build_app(settings, clock=clock, with_telegram=False, understanding=ENGINE)
     api = api or FakeBotApi()
@@ -71,7 +77,7 @@ async def test_start_command_replies_with_greeting_and_menu_keyboard(tg: Harness
     [message] = tg.api.sent()
     assert message["parse_mode"] == "HTML"
     assert "<b>UKK Kota Probolinggo</b>" in message["text"]
-    assert keyboard_data(message) == ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang"]
+    assert keyboard_data(message) == ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang", "h"]
 
 
 async def test_deep_link_opens_topic(tg: Harness) -> None:
@@ -210,3 +216,118 @@ async def test_a_queue_reminder_reaches_the_resident_through_telegram_once(tg: H
     reminder = tg.api.sent()[-1]
     assert int(reminder["chat_id"]) == 7 and "A-005" in reminder["text"]
     assert keyboard_data(reminder) == ["q:A-005"]
+
+
+async def test_a_reply_with_an_image_is_sent_as_a_photo_before_its_text(tg: Harness) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
+    await tg.channel.send(7, [Reply("Figures", image=png)])
+    assert [c.method for c in tg.api.calls if c.method != "getMe"] == ["sendPhoto", "sendMessage"]
+
+
+async def test_a_broadcast_waits_out_a_429_and_unsubscribes_who_blocked_the_bot(
+    tg: Harness, content: Content
+) -> None:
+    for user in (7, 8, 9):
+        await tg.feed(text_update(user, user, "/langganan"))
+    tg.api.blocked.add(8)
+    for i, text in enumerate(["/umumkan", "Kantor tutup besok"]):
+        await tg.feed(text_update(20 + i, 42, text))
+    for i, action in enumerate(["ad:skip", "ad:skip", "ad:ok"]):
+        await tg.feed(callback_update(30 + i, 42, action))
+    tg.api.calls.clear()
+    tg.api.fail_next["sendMessage"] = [retry_after(2)]
+    await tg.app.outbox_worker().drain()
+    assert tg.sleeps == [2.0]
+    delivered = [m["chat_id"] for m in tg.api.sent() if "Kantor tutup besok" in m["text"]]
+    assert delivered == ["7", "7", "8", "9"]  # 7 again after the 429; 8 answered 403
+    summary = content.t("ann.summary", "id", id=1, sent=2, failed=1, skipped=0, expired=0)
+    assert tg.api.sent()[-1]["chat_id"] == "42" and tg.api.sent()[-1]["text"] == summary
+    rows = await tg.app.services.store.db.execute_fetchall(
+        "SELECT chat_key FROM subscriptions WHERE active = 1 ORDER BY chat_key"
+    )
+    assert [row[0] for row in rows] == ["7", "9"]
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def menu_names(call: dict[str, Any]) -> set[str]:
+    return {command["command"] for command in as_json(call["commands"])}
+
+
+async def test_staff_commands_show_only_in_staff_chats_and_follow_the_staff_list(
+    tg: Harness,
+) -> None:
+    await tg.channel.set_commands()
+    calls = tg.api.sent("setMyCommands")
+    public = [c for c in calls if c.get("scope") is None]
+    assert public and all("panggil" not in menu_names(c) for c in public)
+    admin = [c for c in calls if c.get("scope") is not None]
+    assert {as_json(c["scope"])["chat_id"] for c in admin} == {42}
+    assert all({"panggil", "umumkan", "statistik"} <= menu_names(c) for c in admin)
+
+    tg.api.calls.clear()
+    await tg.feed(text_update(1, 42, "/staf tambah 77"))
+    added = tg.api.sent("setMyCommands")
+    assert len(added) == 3 and all(as_json(c["scope"])["chat_id"] == 77 for c in added)
+    await tg.feed(text_update(2, 42, "/staf"))
+    assert "77" in tg.api.sent()[-1]["text"]
+    await tg.feed(text_update(3, 42, "/staf hapus 77"))
+    removed = tg.api.sent("deleteMyCommands")
+    assert len(removed) == 3 and all(as_json(c["scope"])["chat_id"] == 77 for c in removed)
+
+
+STAFF_GROUP = -100500
+
+
+def staff_reply(
+    update_id: int, staff_id: int, text: str, replied: dict[str, Any]
+) -> dict[str, Any]:
+    """A staff member answers in the staff group by replying to the bot's forwarded message."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_790_000_000,
+            "chat": {"id": STAFF_GROUP, "type": "supergroup", "title": "Petugas UKK"},
+            "from": {"id": staff_id, "is_bot": False, "first_name": "Petugas"},
+            "text": text,
+            "reply_to_message": {
+                "message_id": replied["message_id"],
+                "date": 1_790_000_000,
+                "chat": {"id": STAFF_GROUP, "type": "supergroup", "title": "Petugas UKK"},
+                "from": BOT_USER,
+                "text": replied["text"],
+            },
+        },
+    }
+
+
+async def test_a_hand_over_goes_to_the_staff_group_and_the_reply_comes_back(
+    tmp_path: Path, clock: FixedClock, content: Content
+) -> None:
+    tg = await make_harness(tmp_path / "h.sqlite3", clock, STAFF_CHAT_ID=STAFF_GROUP)
+    try:
+        await tg.feed(callback_update(1, 7, "h"))
+        assert tg.api.sent()[-1]["text"] == to_telegram_html(content.t("handover.ask", "id"))
+        await tg.feed(text_update(2, 7, "Apakah paspor saya bisa diambil <Sabtu>?"))
+        assert "#H-0001" in tg.api.sent()[-1]["text"]
+        worker = tg.app.outbox_worker()
+        await worker.drain()
+        forwarded = tg.api.sent()[-1]
+        assert str(forwarded["chat_id"]) == str(STAFF_GROUP)
+        assert "#H-0001" in forwarded["text"] and "telegram" in forwarded["text"]
+        assert "&lt;Sabtu&gt;" in forwarded["text"] and "Warga" not in forwarded["text"]
+        replied = {"message_id": 77, "text": to_plain(forwarded["text"])}
+
+        await tg.feed(text_update(3, 5, "obrolan biasa di grup"))  # not a reply: left alone
+        await tg.feed(staff_reply(4, 55, "Bisa, datang Senin pukul 08.00", replied))
+        ack = tg.api.sent()[-1]
+        assert str(ack["chat_id"]) == str(STAFF_GROUP) and "#H-0001" in ack["text"]
+        await worker.drain()
+        answer = tg.api.sent()[-1]
+        assert str(answer["chat_id"]) == "7" and "Bisa, datang Senin pukul 08.00" in answer["text"]
+        assert len([m for m in tg.api.sent() if str(m["chat_id"]) == str(STAFF_GROUP)]) == 2
+    finally:
+        await tg.app.close()

@@ -33,7 +33,7 @@ VERIFY = "verify-me"
 PERSON = "6281234567890"
 ADMIN = "6281100000001"
 TEXT_WAMID = "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABIYFjNFQjBDMEY1QkY2RTQ2QjQxRjAyAA=="
-MENU = ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang"]
+MENU = ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang", "h"]
 SENT_AT = dt.datetime(2026, 11, 30, 1, 59, tzinfo=dt.UTC)  # the recorded bodies' timestamp
 
 

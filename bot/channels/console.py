@@ -17,6 +17,8 @@ def render(replies: list[Reply]) -> tuple[str, list[Option]]:
     lines: list[str] = []
     options: list[Option] = []
     for reply in replies:
+        if reply.image is not None:
+            lines.append(f"[chart: {len(reply.image)} bytes]")
         lines.append(to_plain(reply.text))
         for option in reply.options:
             options.append(option)

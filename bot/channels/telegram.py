@@ -19,13 +19,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import RetryAfter
+from telegram.error import Forbidden, RetryAfter
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -43,7 +44,9 @@ from bot.content import Content
 from bot.core import LANGS, Incoming, Reply, Role, lang_from_hint
 from bot.limits import TELEGRAM_TEXT
 from bot.markup import split_text, to_telegram_html
-from handlers import COMMANDS
+from bot.outbox import Blocked
+from bot.store.queue import list_staff
+from handlers import COMMANDS, STAFF_COMMANDS, Command
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,7 @@ class TelegramChannel:
             MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, self.on_other)
         )
         application.add_error_handler(self.on_error)
+        assistant.services.staff_listeners.append(self.on_staff_change)
 
     @property
     def content(self) -> Content:
@@ -108,6 +112,11 @@ class TelegramChannel:
         chat = update.effective_chat
         assert user is not None and chat is not None
         role: Role = "admin" if user.id in self._admins else "resident"
+        message = update.effective_message
+        replied = message.reply_to_message if message is not None else None
+        author = replied.from_user if replied is not None else None
+        # Only a reply to the bot's own message (a forwarded hand-over) counts.
+        own = author is not None and author.id == self.application.bot.id
         return Incoming(
             CHANNEL,
             str(user.id),
@@ -116,6 +125,7 @@ class TelegramChannel:
             action=action,
             lang_hint=user.language_code,
             role=role,
+            reply_to=replied.text if own and replied is not None else None,
         )
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -165,6 +175,8 @@ class TelegramChannel:
                 await self._retry(
                     partial(bot.send_venue, chat_id, loc.lat, loc.lon, loc.name, loc.address)
                 )
+            if reply.image is not None:
+                await self._retry(partial(bot.send_photo, chat_id, reply.image))
             pieces = split_text(reply.text, TELEGRAM_TEXT)
             for i, piece in enumerate(pieces):
                 markup = keyboard(reply) if i == len(pieces) - 1 else None
@@ -180,10 +192,13 @@ class TelegramChannel:
                 )
 
     async def _retry(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Wait out a 429 (RetryAfter) and send the same call again; never drop it."""
+        """Wait out a 429 (RetryAfter) and send the same call again; never drop it. A 403 (the
+        person blocked the bot) raises Blocked: the outbox stops sending to them."""
         for attempt in range(MAX_SEND_ATTEMPTS):
             try:
                 return await call()
+            except Forbidden as exc:
+                raise Blocked(type(exc).__name__) from exc
             except RetryAfter as exc:
                 if attempt == MAX_SEND_ATTEMPTS - 1:
                     raise
@@ -194,15 +209,38 @@ class TelegramChannel:
         raise AssertionError("unreachable")
 
     async def set_commands(self) -> None:
-        """The command menu in both languages, generated from the handler registry."""
+        """The command menu in both languages, generated from the handler registry: residents
+        get the public commands; each administrator's and staff member's chat also the staff
+        ones (a chat scope), so residents never see them."""
+        await self._publish_menu(COMMANDS)
+        staff = await list_staff(self.assistant.services.store.db, CHANNEL)
+        for chat_id in sorted({*self._admins, *(int(user) for user in staff)}):
+            await self._publish_menu((*COMMANDS, *STAFF_COMMANDS), BotCommandScopeChat(chat_id))
+
+    async def _publish_menu(
+        self, commands: tuple[Command, ...], scope: BotCommandScopeChat | None = None
+    ) -> None:
         bot = self.application.bot
-        for lang in LANGS:
-            commands = [
-                BotCommand(c.name, self.content.t(c.description_key, lang)) for c in COMMANDS
+        for lang in (*LANGS, None):
+            menu = [
+                BotCommand(c.name, self.content.t(c.description_key, lang or "id"))
+                for c in commands
             ]
-            await self._retry(partial(bot.set_my_commands, commands, language_code=lang))
-        default = [BotCommand(c.name, self.content.t(c.description_key, "id")) for c in COMMANDS]
-        await self._retry(partial(bot.set_my_commands, default))
+            await self._retry(partial(bot.set_my_commands, menu, scope=scope, language_code=lang))
+
+    async def on_staff_change(self, channel: str, user_key: str, is_staff: bool) -> None:
+        """Show the staff commands in a new staff member's menu, or take them away."""
+        if channel != CHANNEL or not user_key.isdecimal():
+            return
+        scope = BotCommandScopeChat(int(user_key))
+        try:
+            if is_staff:
+                await self._publish_menu((*COMMANDS, *STAFF_COMMANDS), scope)
+            else:
+                for lang in (*LANGS, None):
+                    await self._retry(partial(self.application.bot.delete_my_commands, scope, lang))
+        except Exception as exc:  # the list changed; the menu follows at the next start
+            log.warning("telegram: staff menu not updated (%s)", type(exc).__name__)
 
     async def start(self) -> None:
         """Initialise, publish the command menu, then poll or register the webhook."""

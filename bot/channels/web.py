@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from importlib import resources
 from typing import Any
@@ -16,7 +17,11 @@ from bot.markup import to_plain
 
 CHANNEL = "web"
 MAX_TEXT_CHARS = 1000
-_CSP = "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+PNG_DATA_URL = "data:image/png;base64,"
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; "
+    "script-src 'unsafe-inline'"
+)
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -26,6 +31,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
         "text": to_plain(reply.text),
         "options": [{"id": o.id, "label": o.label} for o in reply.options],
     }
+    if reply.image is not None:
+        data["image"] = PNG_DATA_URL + base64.b64encode(reply.image).decode()
     if reply.location is not None:
         loc = reply.location
         data["location"] = {

@@ -300,7 +300,8 @@ def render(reply: Reply, labels: Labels) -> list[Payload]:
     """The WhatsApp messages (without recipient) that carry one Reply, every one within limits.
 
     Long text is split at paragraphs; the options go with the last piece when it fits an
-    interactive body, otherwise after the text under a short "please choose".
+    interactive body, otherwise after the text under a short "please choose". An image (a staff
+    chart) is left out: uploading media first is not worth it here, the text says the figures.
     """
     messages = [_location(reply.location)] if reply.location is not None else []
     pieces = [p for p in split_text(to_whatsapp(reply.text), WHATSAPP_TEXT) if p.strip()]

@@ -124,6 +124,14 @@ async def is_staff(db: aiosqlite.Connection, channel: str, user_key: str) -> boo
     return bool(rows)
 
 
+async def list_staff(db: aiosqlite.Connection, channel: str) -> list[str]:
+    """The user keys of the staff on a channel, in the order they were added."""
+    rows = await db.execute_fetchall(
+        "SELECT user_key FROM staff WHERE channel = ? ORDER BY added_at, user_key", (channel,)
+    )
+    return [row["user_key"] for row in rows]
+
+
 async def add_staff(
     db: aiosqlite.Connection, channel: str, user_key: str, added_by: str, now: dt.datetime
 ) -> bool:

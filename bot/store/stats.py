@@ -1,0 +1,105 @@
+"""Anonymous counts for the staff statistics: topic views and 👍 / 👎 per local day, questions
+typed per day, and the week's figures read back (with the queue's calls).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import statistics
+from dataclasses import dataclass
+from typing import Literal
+
+import aiosqlite
+
+from bot.store.db import from_text
+
+Vote = Literal["up", "down"]
+TOP = 5
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    topic: str
+    views: int
+    up: int
+    down: int
+
+
+@dataclass(frozen=True)
+class ServiceWeek:
+    service: str
+    calls: dict[dt.date, int]
+    median_minutes: float | None  # between consecutive calls on the same day
+
+
+@dataclass(frozen=True)
+class Week:
+    """Seven local days ending today."""
+
+    days: list[dt.date]
+    questions: dict[dt.date, int]
+    topics: list[TopicCount]  # most viewed first
+    disliked: list[TopicCount]  # most 👎 first
+    services: list[ServiceWeek]
+
+
+async def count_view(db: aiosqlite.Connection, day: dt.date, topic: str) -> None:
+    await db.execute(
+        "INSERT INTO topic_stats (day, topic, views) VALUES (?, ?, 1) "
+        "ON CONFLICT (day, topic) DO UPDATE SET views = views + 1",
+        (day.isoformat(), topic),
+    )
+
+
+async def count_vote(db: aiosqlite.Connection, day: dt.date, topic: str, vote: Vote) -> None:
+    column = "up" if vote == "up" else "down"
+    await db.execute(
+        f"INSERT INTO topic_stats (day, topic, {column}) VALUES (?, ?, 1) "
+        f"ON CONFLICT (day, topic) DO UPDATE SET {column} = {column} + 1",
+        (day.isoformat(), topic),
+    )
+
+
+async def count_question(db: aiosqlite.Connection, day: dt.date) -> None:
+    await db.execute(
+        "INSERT INTO question_days (day, count) VALUES (?, 1) "
+        "ON CONFLICT (day) DO UPDATE SET count = count + 1",
+        (day.isoformat(),),
+    )
+
+
+async def week(db: aiosqlite.Connection, today: dt.date) -> Week:
+    days = [today - dt.timedelta(days=n) for n in range(6, -1, -1)]
+    first, last = days[0].isoformat(), today.isoformat()
+    rows = await db.execute_fetchall(
+        "SELECT day, count FROM question_days WHERE day BETWEEN ? AND ?", (first, last)
+    )
+    questions = {dt.date.fromisoformat(row["day"]): row["count"] for row in rows}
+    rows = await db.execute_fetchall(
+        "SELECT topic, SUM(views) AS views, SUM(up) AS up, SUM(down) AS down FROM topic_stats "
+        "WHERE day BETWEEN ? AND ? GROUP BY topic",
+        (first, last),
+    )
+    counts = [TopicCount(row["topic"], row["views"], row["up"], row["down"]) for row in rows]
+    topics = sorted((c for c in counts if c.views), key=lambda c: (-c.views, c.topic))[:TOP]
+    disliked = sorted((c for c in counts if c.down), key=lambda c: (-c.down, c.topic))[:TOP]
+    rows = await db.execute_fetchall(
+        "SELECT day, service, at FROM queue_calls WHERE kind = 'call' AND day BETWEEN ? AND ? "
+        "ORDER BY service, day, id",
+        (first, last),
+    )
+    by_service: dict[str, dict[dt.date, list[dt.datetime]]] = {}
+    for row in rows:
+        day = dt.date.fromisoformat(row["day"])
+        by_service.setdefault(row["service"], {}).setdefault(day, []).append(from_text(row["at"]))
+    services = []
+    for service, calls in sorted(by_service.items()):
+        gaps = [
+            (later - earlier).total_seconds() / 60
+            for moments in calls.values()
+            for earlier, later in itertools.pairwise(moments)
+        ]
+        median = statistics.median(gaps) if gaps else None
+        services.append(ServiceWeek(service, {d: len(m) for d, m in calls.items()}, median))
+    return Week(days, questions, topics, disliked, services)
