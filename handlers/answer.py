@@ -14,6 +14,8 @@ async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
     match analysis.route:
         case "topic" if analysis.topic_id:
             return await browse.show_topic(ctx, analysis.topic_id)
+        case "clarify" if analysis.category:
+            return await browse.show_category(ctx, analysis.category)
         case "clarify" if analysis.candidates:
             options = [browse.topic_option(ctx, topic_id) for topic_id in analysis.candidates]
             return [Reply(ctx.t("clarify"), (*options, ctx.option("m", "btn.menu")))]
@@ -29,4 +31,7 @@ async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
         neighbour = next(n for n in ctx.content.neighbours if n.id == analysis.neighbour_id)
         text = ctx.t("neighbour", redirect=neighbour.redirect.get(ctx.lang))
         return [Reply(text, (ctx.option("m", "btn.menu"),))]
+    if analysis.suggestions:
+        options = [browse.topic_option(ctx, topic_id) for topic_id in analysis.suggestions]
+        return [Reply(ctx.t("fallback_suggest"), (*options, ctx.option("m", "btn.menu")))]
     return [Reply(ctx.t("fallback"), main_menu(ctx))]

@@ -144,3 +144,18 @@ async def test_kept_questions_are_forgotten_after_90_days(
     assert await store.top_questions() == []
     await store.record_question("jadwal kereta", "unknown")
     assert [q.normalised for q in await store.top_questions()] == ["jadwal kereta"]
+
+
+async def test_a_bare_category_name_shows_that_category(chat: Chat, content: Content) -> None:
+    replies = await chat.say("paspor")
+    assert all_text(replies) == content.t("category.paspor", "id")
+    assert {f"t:{t.id}" for t in content.topics_in("paspor")} <= set(option_ids(replies))
+
+
+async def test_a_vague_question_is_declined_with_the_nearest_topics_offered(
+    chat: Chat, content: Content
+) -> None:
+    replies = await chat.say("kak mau tanya dong soal paspor tp bingung mulai dr mana ya hehe")
+    assert all_text(replies) == content.t("fallback_suggest", "id")
+    offered = [i for i in option_ids(replies) if i.startswith("t:")]
+    assert 1 <= len(offered) <= 2 and offered[0] == "t:paspor-baru"

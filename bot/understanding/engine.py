@@ -44,6 +44,7 @@ class Thresholds:
 
     answer: float = 0.45
     clarify: float = 0.4
+    suggest: float = 0.3  # a declined question still offers topics scoring at least this
     margin: float = 0.08
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
@@ -65,6 +66,10 @@ class Analysis:
     neighbour_id: str | None = None
     ticket: str | None = None
     smalltalk: str | None = None
+    # On a decline: topics that were near enough to offer as "perhaps one of these?" buttons.
+    suggestions: tuple[str, ...] = ()
+    # A clarify that names only a document type: show that category's topics.
+    category: str | None = None
     normalised: str = ""
     scores: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
@@ -266,13 +271,33 @@ class Understanding:
             return Analysis("smalltalk", lang, smalltalk=small, normalised=normalised)
 
         scores = self.score(text)
+        if len(meaningful) == 1 and (category := meaningful[0]) in self._topic_types:
+            # Only the name of a category ("paspor", "wna"): show what there is to know about it.
+            ranked = sorted(
+                (t.id for t in self.content.topics_in(category)),
+                key=lambda t: scores.get(f"t:{t}", 0.0),
+                reverse=True,
+            )
+            return Analysis(
+                "clarify",
+                lang,
+                candidates=tuple(ranked),
+                category=category,
+                normalised=normalised,
+                scores=scores,
+            )
         route, topic_id, neighbour_id, candidates = decide(scores, self.thresholds)
+        suggestions: tuple[str, ...] = ()
+        if route == "unknown" and neighbour_id is None:
+            floor = self.thresholds.suggest
+            suggestions = tuple(t for t in candidates[:2] if scores[f"t:{t}"] >= floor)
         return Analysis(
             route,
             lang,
             topic_id=topic_id,
             candidates=candidates,
             neighbour_id=neighbour_id,
+            suggestions=suggestions,
             normalised=normalised,
             scores=scores,
         )
