@@ -1,8 +1,10 @@
-"""Platform limits in one place (Telegram's come from PTB's constants)."""
+"""Platform limits in one place.
 
-from telegram.constants import MessageLimit
+Telegram's equal PTB's constants (tests/test_content.py checks them): importing
+`telegram.constants` loads all of PTB (0.2 s), which the content check and `ukkbot ask` avoid.
+"""
 
-TELEGRAM_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
+TELEGRAM_TEXT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
 WHATSAPP_TEXT = 4096
 WHATSAPP_INTERACTIVE_BODY = 1024
 WHATSAPP_BUTTONS = 3

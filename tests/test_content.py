@@ -155,3 +155,11 @@ def test_queue_services_load_and_a_duplicate_letter_is_reported(copy: Path) -> N
     edit_yaml(copy / "queue.yaml", lambda d: d["services"][1].update(letter="A"))
     faults = [str(f) for f in check_content(copy)]
     assert "content/queue.yaml: services.letter: duplicate letter 'A'" in faults
+
+
+def test_telegram_limit_matches_python_telegram_bot() -> None:
+    from telegram.constants import MessageLimit
+
+    from bot.limits import TELEGRAM_TEXT
+
+    assert MessageLimit.MAX_TEXT_LENGTH == TELEGRAM_TEXT

@@ -49,6 +49,8 @@ STALE_AFTER_DAYS = 180
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([a-z0-9_]+))?\}")
 _BRACE = re.compile(r"[{}]")
 M = TypeVar("M", bound=BaseModel)
+# libyaml's safe loader when PyYAML was built with it (the wheels are): ~10x faster at start.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ def format_rupiah(amount: int, lang: Lang) -> str:
 
 def _read_yaml(path: Path, root: Path, faults: list[Fault]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
     except FileNotFoundError:
         faults.append(Fault(_rel(path, root), "-", "file is missing"))
     except yaml.YAMLError as exc:

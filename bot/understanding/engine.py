@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.content import Content
@@ -48,7 +50,7 @@ class Thresholds:
     margin: float = 0.08
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
-    ngram_weight: float = 0.4
+    ngram_weight: float = 0.3
     label_weight: float = 0.5  # share of the word score from the whole-label document
     cosine_weight: float = 0.3  # share of a sample question's score from cosine (rest: coverage)
     exact_bonus: float = 0.1  # added when the words are exactly one label's sample question
@@ -75,44 +77,55 @@ class Analysis:
 
 
 class _BM25:
+    """BM25 with each term's per-document weights computed once (they do not depend on the
+    question), so scoring is a few numpy additions per question word."""
+
     def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.3) -> None:
-        self.k1, self.b = k1, b
-        self.lengths = [len(d) for d in docs]
-        self.avgdl = sum(self.lengths) / max(len(docs), 1)
+        lengths = [len(d) for d in docs]
+        avgdl = sum(lengths) / max(len(docs), 1)
         df: Counter[str] = Counter()
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, doc in enumerate(docs):
             for term, tf in Counter(doc).items():
                 df[term] += 1
-                self.postings[term].append((i, tf))
-        n = len(docs)
-        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+                postings[term].append((i, tf))
+        self.size = len(docs)
+        self.idf = {t: math.log(1 + (self.size - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.mean_idf = sum(self.idf.values()) / max(len(self.idf), 1)
-        self.norms = [math.sqrt(sum(self.idf[t] ** 2 for t in set(doc))) or 1.0 for doc in docs]
+        self._docs = {t: np.array([d for d, _ in p], dtype=np.intp) for t, p in postings.items()}
+        self._weights = {
+            t: np.array(
+                [
+                    self.idf[t] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[d] / avgdl))
+                    for d, tf in p
+                ]
+            )
+            for t, p in postings.items()
+        }
+        self.norms = np.array(
+            [math.sqrt(sum(self.idf[t] ** 2 for t in set(doc))) or 1.0 for doc in docs]
+        )
 
-    def cosine(self, terms: list[str], unknown_weight: float) -> dict[int, float]:
+    def scores(self, terms: Iterable[str]) -> npt.NDArray[np.float64]:
+        """BM25 of every document (0 where no term matched)."""
+        out = np.zeros(self.size)
+        for term in terms:
+            docs = self._docs.get(term)
+            if docs is not None:
+                out[docs] += self._weights[term]
+        return out
+
+    def cosine(self, terms: list[str], unknown_weight: float) -> npt.NDArray[np.float64]:
         """IDF-weighted cosine of the question's words with each document's words: unlike
         BM25 coverage it also counts what the document says that the question did not ask
         ("syarat paspor baru" vs a sample question about a new passport *after a loss*)."""
         query_norm = math.sqrt(sum(self.idf.get(t, unknown_weight) ** 2 for t in terms)) or 1.0
-        out: dict[int, float] = defaultdict(float)
+        dots = np.zeros(self.size)
         for term in terms:
-            idf = self.idf.get(term)
-            if idf is not None:
-                for doc, _ in self.postings[term]:
-                    out[doc] += idf * idf
-        return {doc: dot / (query_norm * self.norms[doc]) for doc, dot in out.items()}
-
-    def scores(self, terms: Iterable[str]) -> dict[int, float]:
-        out: dict[int, float] = defaultdict(float)
-        for term in terms:
-            idf = self.idf.get(term)
-            if idf is None:
-                continue
-            for doc, tf in self.postings[term]:
-                norm = tf + self.k1 * (1 - self.b + self.b * self.lengths[doc] / self.avgdl)
-                out[doc] += idf * tf * (self.k1 + 1) / norm
-        return out
+            docs = self._docs.get(term)
+            if docs is not None:
+                dots[docs] += self.idf[term] ** 2
+        return dots / (query_norm * self.norms)
 
 
 def _ngrams(words: Iterable[str]) -> Counter[str]:
@@ -194,6 +207,9 @@ class Understanding:
                 add(f"r:{route}", phrases.get(lang))
 
         self._labels = labels
+        starts = [i for i in range(len(labels)) if i == 0 or labels[i] != labels[i - 1]]
+        self._group_starts = np.array(starts, dtype=np.intp)
+        self._group_labels = [labels[i] for i in starts]
         # A question whose words are exactly those of one label's title, keyword or sample
         # question (and of no other label's) is strong evidence for that label.
         owners: dict[frozenset[str], set[str]] = defaultdict(set)
@@ -311,22 +327,25 @@ class Understanding:
         th = self.thresholds
         unknown = th.unknown_token_weight * self._bm25.mean_idf
         mass = sum(self._bm25.idf.get(t, unknown) for t in unique)
-        best: dict[str, float] = defaultdict(float)
+        coverage = np.minimum(self._bm25.scores(unique) / mass, 1.0)
         cosine = self._bm25.cosine(unique, unknown)
-        for doc, value in self._bm25.scores(unique).items():
-            label = self._labels[doc]
-            doc_score = (1 - th.cosine_weight) * min(value / mass, 1.0)
-            doc_score += th.cosine_weight * cosine[doc]
-            best[label] = max(best[label], doc_score)
+        doc_scores = (1 - th.cosine_weight) * coverage + th.cosine_weight * cosine
+        # Documents are stored label by label: the best document of each label in one call.
+        per_group = np.maximum.reduceat(doc_scores, self._group_starts)
+        best: dict[str, float] = {}
+        for label, value in zip(self._group_labels, per_group.tolist(), strict=True):
+            if value > 0:
+                best[label] = max(best.get(label, 0.0), value)
         label_unknown = th.unknown_token_weight * self._label_bm25.mean_idf
         label_mass = sum(self._label_bm25.idf.get(t, label_unknown) for t in unique)
         # Coverage times rank: common words cover many topics fully, so the whole-topic score
         # is scaled by how this topic's BM25 compares with the best topic's.
         raw = self._label_bm25.scores(unique)
-        top = max(raw.values(), default=0.0) or 1.0
+        top = float(raw.max(initial=0.0)) or 1.0
         whole = {
             self._label_names[i]: min(value / label_mass, 1.0) * value / top
-            for i, value in raw.items()
+            for i, value in enumerate(raw.tolist())
+            if value > 0
         }
         words = self._content_words(text)
         grams = self._ngrams.scores(words)
