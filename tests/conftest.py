@@ -12,7 +12,7 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content, load_content
 from bot.context import Services
-from bot.core import Incoming, Reply
+from bot.core import Incoming, Reply, Role
 from bot.store import Store
 from bot.understanding import Understanding
 
@@ -72,29 +72,59 @@ def assistant(services: Services) -> Assistant:
 
 
 class Chat:
-    """A collecting channel: one person talking to the assistant."""
+    """A collecting channel: one person talking to the assistant, with the role the channel
+    gave them (staff are found in the store by the assistant itself)."""
 
     def __init__(
-        self, assistant: Assistant, user: str = "u1", lang_hint: str | None = None
+        self,
+        assistant: Assistant,
+        user: str = "u1",
+        lang_hint: str | None = None,
+        role: Role = "resident",
     ) -> None:
         self.assistant = assistant
         self.user = user
         self.lang_hint = lang_hint
+        self.role: Role = role
+
+    def incoming(self, text: str | None = None, action: str | None = None) -> Incoming:
+        return Incoming(
+            "test", self.user, self.user, text=text, action=action, lang_hint=self.lang_hint,
+            role=self.role,
+        )  # fmt: skip
 
     async def say(self, text: str) -> list[Reply]:
-        return await self.assistant.handle(
-            Incoming("test", self.user, self.user, text=text, lang_hint=self.lang_hint)
-        )
+        return await self.assistant.handle(self.incoming(text=text))
 
     async def tap(self, action: str) -> list[Reply]:
-        return await self.assistant.handle(
-            Incoming("test", self.user, self.user, action=action, lang_hint=self.lang_hint)
-        )
+        return await self.assistant.handle(self.incoming(action=action))
 
 
 @pytest.fixture
 def chat(assistant: Assistant) -> Chat:
     return Chat(assistant)
+
+
+@pytest.fixture
+def admin(assistant: Assistant) -> Chat:
+    return Chat(assistant, "100", role="admin")
+
+
+@pytest.fixture
+async def officer(assistant: Assistant, admin: Chat) -> Chat:
+    await admin.say("/staf tambah 200")
+    return Chat(assistant, "200")
+
+
+@pytest.fixture
+def resident(assistant: Assistant) -> Chat:
+    return Chat(assistant, "300")
+
+
+async def audit(store: Store) -> list[tuple[str, str, str]]:
+    """Who did what, and how it ended, in the order it happened."""
+    async with store.db.execute("SELECT user_key, action, outcome FROM audit ORDER BY id") as cur:
+        return [(row[0], row[1], row[2]) for row in await cur.fetchall()]
 
 
 def option_ids(replies: list[Reply]) -> list[str]:

@@ -11,11 +11,11 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.core import Incoming, Reply, Role
+from bot.core import Incoming
 from bot.store import Store
 from bot.understanding import Understanding
 from handlers import STAFF_ACTIONS, STAFF_COMMANDS
-from tests.conftest import Chat, FixedClock, all_text, option_ids
+from tests.conftest import Chat, FixedClock, all_text, audit, option_ids
 
 
 @pytest.fixture
@@ -24,48 +24,7 @@ def services(content: Content, store: Store, understanding: Understanding) -> Se
     return Services(content, store, understanding, push_channels=frozenset({"test"}))
 
 
-class Person(Chat):
-    """Someone on the test channel with the role the channel gave them."""
-
-    def __init__(self, assistant: Assistant, user: str, role: Role = "resident", lang: str = "id"):
-        super().__init__(assistant, user, lang)
-        self.role: Role = role
-
-    def _in(self, text: str | None = None, action: str | None = None) -> Incoming:
-        return Incoming(
-            "test", self.user, self.user, text=text, action=action, lang_hint=self.lang_hint,
-            role=self.role,
-        )  # fmt: skip
-
-    async def say(self, text: str) -> list[Reply]:
-        return await self.assistant.handle(self._in(text=text))
-
-    async def tap(self, action: str) -> list[Reply]:
-        return await self.assistant.handle(self._in(action=action))
-
-
-@pytest.fixture
-def admin(assistant: Assistant) -> Person:
-    return Person(assistant, "100", role="admin")
-
-
-@pytest.fixture
-async def officer(assistant: Assistant, admin: Person) -> Person:
-    await admin.say("/staf tambah 200")
-    return Person(assistant, "200")
-
-
-@pytest.fixture
-def resident(assistant: Assistant) -> Person:
-    return Person(assistant, "300")
-
-
-async def audit(store: Store) -> list[tuple[str, str, str]]:
-    async with store.db.execute("SELECT user_key, action, outcome FROM audit ORDER BY id") as cur:
-        return [(row[0], row[1], row[2]) for row in await cur.fetchall()]
-
-
-async def publish(officer: Person, text: str, english: str | None = None, until: str = "") -> str:
+async def publish(officer: Chat, text: str, english: str | None = None, until: str = "") -> str:
     """Write and publish an announcement; the confirmation text."""
     await officer.say("/umumkan")
     await officer.say(text)
@@ -76,7 +35,7 @@ async def publish(officer: Person, text: str, english: str | None = None, until:
 
 @pytest.mark.parametrize("command", STAFF_COMMANDS, ids=lambda c: c.name)
 async def test_a_resident_is_refused_every_staff_command_and_it_is_audited(
-    command: object, resident: Person, content: Content, store: Store
+    command: object, resident: Chat, content: Content, store: Store
 ) -> None:
     name = getattr(command, "name")  # noqa: B009
     replies = await resident.say(f"/{name} 1")
@@ -86,14 +45,14 @@ async def test_a_resident_is_refused_every_staff_command_and_it_is_audited(
 
 @pytest.mark.parametrize("prefix", sorted(STAFF_ACTIONS))
 async def test_a_resident_tapping_a_staff_button_is_refused_and_audited(
-    prefix: str, resident: Person, content: Content, store: Store
+    prefix: str, resident: Chat, content: Content, store: Store
 ) -> None:
     assert all_text(await resident.tap(f"{prefix}:ok")) == content.t("staff.only", "id")
     assert await audit(store) == [("300", f"{prefix}:ok", "refused")]
 
 
 async def test_staff_write_an_announcement_step_by_step_and_residents_see_it(
-    officer: Person, resident: Person, content: Content, store: Store
+    officer: Chat, resident: Chat, content: Content, store: Store
 ) -> None:
     ask = all_text(await officer.say("/umumkan"))
     assert ask == content.t("ann.ask_text_id", "id", max=1500)
@@ -107,7 +66,7 @@ async def test_staff_write_an_announcement_step_by_step_and_residents_see_it(
     seen = all_text(await resident.say("/pengumuman"))
     assert "Layanan tutup 1 Desember * *rapat* *" in seen  # typed markup is neutralised
     assert "2026-12-31" in seen
-    english = Person(resident.assistant, "301", lang="en")
+    english = Chat(resident.assistant, "301", lang_hint="en")
     await english.say("/language en")
     assert "Closed on 1 December" in all_text(await english.tap("a"))
     assert "Layanan tutup" in all_text(await resident.say("/start"))
@@ -115,7 +74,7 @@ async def test_staff_write_an_announcement_step_by_step_and_residents_see_it(
 
 
 async def test_cancel_works_at_every_step_and_nothing_is_published(
-    officer: Person, resident: Person, content: Content
+    officer: Chat, resident: Chat, content: Content
 ) -> None:
     answers = [[], ["Teks"], ["Teks", "Text"], ["Teks", "Text", "2026-12-31"]]
     for i, before in enumerate(answers):
@@ -130,7 +89,7 @@ async def test_cancel_works_at_every_step_and_nothing_is_published(
 
 
 async def test_bad_input_at_each_step_is_explained_and_the_question_asked_again(
-    officer: Person, content: Content, clock: FixedClock
+    officer: Chat, content: Content, clock: FixedClock
 ) -> None:
     await officer.say("/umumkan")
     too_long = all_text(await officer.say("x" * 1501))
@@ -150,16 +109,16 @@ async def test_bad_input_at_each_step_is_explained_and_the_question_asked_again(
 
 
 async def test_the_conversation_survives_a_restart(
-    officer: Person, services: Services, content: Content
+    officer: Chat, services: Services, content: Content
 ) -> None:
     await officer.say("/umumkan")
     await officer.say("Teks")
-    again = Person(Assistant(services), "200")  # a new assistant over the same store
+    again = Chat(Assistant(services), "200")  # a new assistant over the same store
     assert content.t("ann.ask_expiry", "id") in all_text(await again.say("Text"))
 
 
 async def test_an_announcement_disappears_after_its_last_local_day(
-    officer: Person, resident: Person, clock: FixedClock, content: Content
+    officer: Chat, resident: Chat, clock: FixedClock, content: Content
 ) -> None:
     await publish(officer, "Sampai besok", until="2026-12-01")
     clock.now = dt.datetime(2026, 12, 1, 16, 59, tzinfo=dt.UTC)  # 23.59 WIB on the 1st
@@ -171,7 +130,7 @@ async def test_an_announcement_disappears_after_its_last_local_day(
 
 
 async def test_staff_edit_end_and_delete_announcements(
-    officer: Person, resident: Person, content: Content, store: Store
+    officer: Chat, resident: Chat, content: Content, store: Store
 ) -> None:
     await publish(officer, "Lama")
     await publish(officer, "Kedua")
@@ -193,14 +152,14 @@ async def test_staff_edit_end_and_delete_announcements(
 
 
 async def test_residents_subscribe_and_stop_in_both_languages(
-    resident: Person, assistant: Assistant, content: Content, store: Store
+    resident: Chat, assistant: Assistant, content: Content, store: Store
 ) -> None:
     assert all_text(await resident.say("/langganan")) == content.t("sub.done", "id")
     assert all_text(await resident.say("/langganan")) == content.t("sub.already", "id")
     assert "s:-" in option_ids(await resident.tap("a"))
     assert all_text(await resident.tap("s:-")) == content.t("sub.stopped", "id")
     assert all_text(await resident.say("/berhenti")) == content.t("sub.not_subscribed", "id")
-    visitor = Person(assistant, "400", lang="en")
+    visitor = Chat(assistant, "400", lang_hint="en")
     await visitor.say("/language en")
     assert all_text(await visitor.say("/subscribe")) == content.t("sub.done", "en")
     rows = await store.db.execute_fetchall("SELECT chat_key, language, active FROM subscriptions")
@@ -213,7 +172,7 @@ async def test_the_web_chat_cannot_subscribe(assistant: Assistant, content: Cont
 
 
 async def test_publish_tapped_twice_at_once_publishes_one_announcement(
-    officer: Person, store: Store
+    officer: Chat, store: Store
 ) -> None:
     for answer in ("/umumkan", "Teks"):
         await officer.say(answer)

@@ -19,8 +19,8 @@ from bot.outbox import FIRST_BACKOFF, Blocked, OutboxWorker, RateLimiter
 from bot.store import Store
 from bot.store import announcements as repo
 from bot.understanding import Understanding
-from tests.conftest import FixedClock, all_text
-from tests.test_announcements import Person, publish
+from tests.conftest import Chat, FixedClock, all_text
+from tests.test_announcements import publish
 
 SUBSCRIBERS = 1000
 CREATOR = "200"
@@ -105,8 +105,8 @@ def worker(
 
 
 @pytest.fixture
-def officer(services: Services) -> Person:
-    return Person(Assistant(services), CREATOR, role="admin")
+def officer(services: Services) -> Chat:
+    return Chat(Assistant(services), CREATOR, role="admin")
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def recipients(sender: RecordingSender) -> list[str]:
 
 
 async def test_a_thousand_subscribers_each_get_it_once_at_the_configured_rate(
-    officer: Person, store: Store, content: Content
+    officer: Chat, store: Store, content: Content
 ) -> None:
     await subscribe_many(store)
     assert "1000" in await publish(officer, "Libur nasional", "National holiday")
@@ -145,7 +145,7 @@ async def test_one_chat_never_gets_more_than_one_message_a_second() -> None:
 
 
 async def test_blocked_people_are_unsubscribed_and_failures_retried_then_counted(
-    officer: Person, store: Store, content: Content, clock: FixedClock
+    officer: Chat, store: Store, content: Content, clock: FixedClock
 ) -> None:
     await subscribe_many(store, 10)
     await publish(officer, "Pengumuman")
@@ -177,7 +177,7 @@ async def test_a_crash_halfway_then_a_restart_still_sends_each_exactly_once(
 ) -> None:
     path = tmp_path / "crash.sqlite3"
     store = await Store.open(path, clock=clock)
-    officer = Person(Assistant(services_for(store, content, understanding)), CREATOR, "admin")
+    officer = Chat(Assistant(services_for(store, content, understanding)), CREATOR, role="admin")
     await subscribe_many(store)
     await publish(officer, "Pengumuman")
     first = RecordingSender(crash_after=SUBSCRIBERS // 2, network=network)
@@ -196,7 +196,7 @@ async def test_a_crash_halfway_then_a_restart_still_sends_each_exactly_once(
 
 
 async def test_subscribers_outside_the_whatsapp_window_are_counted_as_skipped(
-    officer: Person, store: Store, content: Content
+    officer: Chat, store: Store, content: Content
 ) -> None:
     class ClosedWindow(RecordingSender):
         async def send(self, chat_key: str, replies: list[Reply], /) -> None:
@@ -215,7 +215,7 @@ async def test_subscribers_outside_the_whatsapp_window_are_counted_as_skipped(
 
 
 async def test_deleting_an_announcement_stops_what_has_not_gone_out(
-    officer: Person, store: Store, content: Content
+    officer: Chat, store: Store, content: Content
 ) -> None:
     await subscribe_many(store, 5)
     await publish(officer, "Salah ketik")
@@ -225,7 +225,7 @@ async def test_deleting_an_announcement_stops_what_has_not_gone_out(
 
 
 async def test_staff_see_progress_in_the_announcement_list(
-    officer: Person, store: Store, content: Content
+    officer: Chat, store: Store, content: Content
 ) -> None:
     await subscribe_many(store, 2)
     await publish(officer, "Pengumuman")
@@ -234,7 +234,7 @@ async def test_staff_see_progress_in_the_announcement_list(
 
 
 async def test_a_new_announcement_after_a_deleted_one_still_reaches_everyone(
-    officer: Person, store: Store, content: Content
+    officer: Chat, store: Store, content: Content
 ) -> None:
     await subscribe_many(store, 3)
     await publish(officer, "Pertama")
@@ -262,9 +262,9 @@ async def test_the_limiter_catches_up_a_small_lag_but_never_bursts_after_idling(
 
 
 async def test_the_broadcast_follows_a_language_chosen_after_subscribing(
-    officer: Person, store: Store, content: Content
+    officer: Chat, store: Store, content: Content
 ) -> None:
-    resident = Person(officer.assistant, "500")
+    resident = Chat(officer.assistant, "500")
     await resident.say("/langganan")
     await resident.tap("lang:en")
     await publish(officer, "Libur", "Holiday")
@@ -275,7 +275,7 @@ async def test_the_broadcast_follows_a_language_chosen_after_subscribing(
 
 
 async def test_several_chats_are_sent_to_at_once_and_one_chat_in_order(
-    officer: Person, store: Store, content: Content
+    officer: Chat, store: Store, content: Content
 ) -> None:
     await subscribe_many(store, 40)
     await publish(officer, "Pertama")

@@ -9,10 +9,10 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.core import Incoming, Reply, Role
+from bot.core import Incoming
 from bot.store import Store
 from bot.understanding import Understanding
-from tests.conftest import Chat, FixedClock, all_text, option_ids
+from tests.conftest import Chat, FixedClock, all_text, audit, option_ids
 
 
 @pytest.fixture
@@ -21,44 +21,8 @@ def services(content: Content, store: Store, understanding: Understanding) -> Se
     return Services(content, store, understanding, push_channels=frozenset({"test"}))
 
 
-class Person(Chat):
-    """Someone on the test channel with a role the channel gave them."""
-
-    def __init__(self, assistant: Assistant, user: str, role: Role = "resident", lang: str = "id"):
-        super().__init__(assistant, user, lang)
-        self.role: Role = role
-
-    async def say(self, text: str) -> list[Reply]:
-        return await self.assistant.handle(
-            Incoming(
-                "test", self.user, self.user, text=text, lang_hint=self.lang_hint, role=self.role
-            )
-        )
-
-
-@pytest.fixture
-def admin(assistant: Assistant) -> Person:
-    return Person(assistant, "100", role="admin")
-
-
-@pytest.fixture
-async def officer(assistant: Assistant, admin: Person) -> Person:
-    await admin.say("/staf tambah 200")
-    return Person(assistant, "200")
-
-
-@pytest.fixture
-def resident(assistant: Assistant) -> Person:
-    return Person(assistant, "300")
-
-
-async def audit(store: Store) -> list[tuple[str, str, str]]:
-    async with store.db.execute("SELECT user_key, action, outcome FROM audit ORDER BY id") as cur:
-        return [(row[0], row[1], row[2]) for row in await cur.fetchall()]
-
-
 async def test_resident_cannot_call_next_and_the_attempt_is_audited(
-    resident: Person, content: Content, store: Store
+    resident: Chat, content: Content, store: Store
 ) -> None:
     replies = await resident.say("/panggil A")
     assert all_text(replies) == content.t("staff.only", "id")
@@ -67,7 +31,7 @@ async def test_resident_cannot_call_next_and_the_attempt_is_audited(
 
 
 async def test_an_admin_makes_someone_staff_who_then_calls_and_the_reply_confirms(
-    officer: Person, content: Content, store: Store
+    officer: Chat, content: Content, store: Store
 ) -> None:
     await officer.say("/panggil A")
     replies = await officer.say("/panggil a")
@@ -78,9 +42,9 @@ async def test_an_admin_makes_someone_staff_who_then_calls_and_the_reply_confirm
     assert ("200", "/panggil a", "done") in await audit(store)
 
 
-async def test_staff_commands_work_in_english_too(assistant: Assistant, admin: Person) -> None:
+async def test_staff_commands_work_in_english_too(assistant: Assistant, admin: Chat) -> None:
     await admin.say("/staff add 201")
-    officer = Person(assistant, "201", lang="en")
+    officer = Chat(assistant, "201", lang_hint="en")
     await officer.say("/bahasa en")
     assert "now serving A-001" in all_text(await officer.say("/call A"))
     assert "paused (lunch break)" in all_text(await officer.say("/pause A lunch break"))
@@ -99,13 +63,13 @@ async def test_staff_commands_work_in_english_too(assistant: Assistant, admin: P
     ],
 )
 async def test_bad_staff_input_gets_a_clear_explanation(
-    officer: Person, content: Content, command: str, key: str
+    officer: Chat, content: Content, command: str, key: str
 ) -> None:
     assert all_text(await officer.say(command)) == content.t(key, "id", letters="A, B, C")
 
 
 async def test_set_may_go_back_and_a_closed_service_cannot_call(
-    officer: Person, content: Content
+    officer: Chat, content: Content
 ) -> None:
     await officer.say("/set B 25")
     assert "sekarang dilayani B-012" in all_text(await officer.say("/set B 12"))
@@ -116,7 +80,7 @@ async def test_set_may_go_back_and_a_closed_service_cannot_call(
 
 
 async def test_only_an_administrator_edits_the_staff_list(
-    officer: Person, admin: Person, content: Content, store: Store
+    officer: Chat, admin: Chat, content: Content, store: Store
 ) -> None:
     assert all_text(await officer.say("/staf tambah 999")) == content.t("staff.admin_only", "id")
     assert ("200", "/staf tambah 999", "refused") in await audit(store)
@@ -131,7 +95,7 @@ async def test_only_an_administrator_edits_the_staff_list(
 
 
 async def test_residents_see_every_service_with_wait_and_reasons(
-    officer: Person, resident: Person, clock: FixedClock
+    officer: Chat, resident: Chat, clock: FixedClock
 ) -> None:
     for _ in range(5):
         clock.now += dt.timedelta(minutes=4)
@@ -144,7 +108,7 @@ async def test_residents_see_every_service_with_wait_and_reasons(
 
 
 async def test_a_ticket_shows_how_many_are_ahead_and_a_range(
-    officer: Person, resident: Person, content: Content
+    officer: Chat, resident: Chat, content: Content
 ) -> None:
     await officer.say("/set A 20")
     replies = await resident.say("/antrian a 25")
@@ -154,13 +118,13 @@ async def test_a_ticket_shows_how_many_are_ahead_and_a_range(
     assert option_ids(replies) == ["r:A-025", "q:A-025", "m"]
 
 
-async def test_free_text_with_a_ticket_reaches_the_queue(officer: Person, resident: Person) -> None:
+async def test_free_text_with_a_ticket_reaches_the_queue(officer: Chat, resident: Chat) -> None:
     await officer.say("/set A 20")
     assert "A-025" in all_text(await resident.say("antrian A025 sampai mana"))
 
 
 async def test_a_number_already_called_is_told_kindly(
-    officer: Person, resident: Person, content: Content
+    officer: Chat, resident: Chat, content: Content
 ) -> None:
     await officer.say("/set A 30")
     assert content.t("queue.ticket_called", "id", ticket="A-025", serving="A-030") in all_text(
@@ -169,7 +133,7 @@ async def test_a_number_already_called_is_told_kindly(
 
 
 async def test_unknown_service_and_unreadable_ticket_are_explained(
-    resident: Person, content: Content
+    resident: Chat, content: Content
 ) -> None:
     assert all_text(await resident.say("/antrian D-001")) == content.t(
         "queue.unknown_service", "id", letter="D", letters="A, B, C"
@@ -178,7 +142,7 @@ async def test_unknown_service_and_unreadable_ticket_are_explained(
 
 
 async def test_before_opening_hours_residents_learn_when_service_starts(
-    resident: Person, clock: FixedClock, content: Content
+    resident: Chat, clock: FixedClock, content: Content
 ) -> None:
     clock.now = dt.datetime(2026, 11, 30, 0, 15, tzinfo=dt.UTC)  # Monday 07.15 WIB
     assert content.t("queue.before_hours", "id", start="08.00") in all_text(
@@ -189,7 +153,7 @@ async def test_before_opening_hours_residents_learn_when_service_starts(
 
 
 async def test_remind_me_and_cancel(
-    officer: Person, resident: Person, content: Content, store: Store
+    officer: Chat, resident: Chat, content: Content, store: Store
 ) -> None:
     await officer.say("/set A 10")
     replies = await resident.say("/ingatkan A-020")
@@ -212,7 +176,7 @@ async def test_the_web_chat_offers_no_reminder_it_cannot_send(
 
 
 async def test_staff_get_their_command_list_and_residents_do_not(
-    officer: Person, resident: Person, content: Content
+    officer: Chat, resident: Chat, content: Content
 ) -> None:
     text = all_text(await officer.say("/perintah"))
     assert text.startswith(content.t("staff.commands", "id"))
@@ -221,7 +185,7 @@ async def test_staff_get_their_command_list_and_residents_do_not(
 
 
 async def test_no_reminder_is_offered_when_the_ticket_is_already_near(
-    officer: Person, resident: Person
+    officer: Chat, resident: Chat
 ) -> None:
     await officer.say("/set A 10")
     assert option_ids(await resident.say("/antrian A-012")) == ["q:A-012", "m"]

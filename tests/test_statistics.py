@@ -14,24 +14,23 @@ from bot.context import Services
 from bot.queue.desk import Actor, QueueDesk
 from bot.queue.state import CallNext
 from bot.store import Store
-from tests.conftest import FixedClock, all_text, option_ids
-from tests.test_announcements import Person
+from tests.conftest import Chat, FixedClock, all_text, option_ids
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-def officer(assistant: Assistant) -> Person:
-    return Person(assistant, "100", role="admin")
+def officer(assistant: Assistant) -> Chat:
+    return Chat(assistant, "100", role="admin")
 
 
 @pytest.fixture
-def resident(assistant: Assistant) -> Person:
-    return Person(assistant, "300")
+def resident(assistant: Assistant) -> Chat:
+    return Chat(assistant, "300")
 
 
 async def test_every_topic_answer_offers_thumbs_that_fit_callback_data(
-    resident: Person, content: Content
+    resident: Chat, content: Content
 ) -> None:
     for topic_id in content.topics:
         ids = option_ids(await resident.tap(f"t:{topic_id}"))
@@ -40,7 +39,7 @@ async def test_every_topic_answer_offers_thumbs_that_fit_callback_data(
 
 
 async def test_votes_and_views_are_counted_per_topic_and_day_without_a_user(
-    resident: Person, store: Store, content: Content
+    resident: Chat, store: Store, content: Content
 ) -> None:
     await resident.say("syarat paspor baru")
     await resident.tap("t:paspor-baru")
@@ -56,7 +55,7 @@ async def test_votes_and_views_are_counted_per_topic_and_day_without_a_user(
 
 
 async def test_statistics_show_the_week_and_a_readable_png_chart(
-    officer: Person, resident: Person, services: Services, clock: FixedClock, content: Content
+    officer: Chat, resident: Chat, services: Services, clock: FixedClock, content: Content
 ) -> None:
     desk = QueueDesk(services)
     for minutes in (0, 6, 10):
@@ -83,5 +82,5 @@ async def test_statistics_show_the_week_and_a_readable_png_chart(
     assert pixels.shape[0] > 100 and pixels.shape[1] > 100
 
 
-async def test_residents_cannot_see_statistics(resident: Person, content: Content) -> None:
+async def test_residents_cannot_see_statistics(resident: Chat, content: Content) -> None:
     assert all_text(await resident.say("/statistik")) == content.t("staff.only", "id")
