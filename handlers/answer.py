@@ -29,7 +29,8 @@ async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
             return [Reply(ctx.t(f"smalltalk.{analysis.smalltalk or 'hello'}"), main_menu(ctx))]
     if analysis.neighbour_id:
         neighbour = next(n for n in ctx.content.neighbours if n.id == analysis.neighbour_id)
-        text = ctx.t("neighbour", redirect=neighbour.redirect.get(ctx.lang))
+        redirect = ctx.content.fill(neighbour.redirect.get(ctx.lang), ctx.lang)
+        text = ctx.t("neighbour", redirect=redirect)
         return [Reply(text, (ctx.option("m", "btn.menu"),))]
     if analysis.suggestions:
         options = [browse.topic_option(ctx, topic_id) for topic_id in analysis.suggestions]

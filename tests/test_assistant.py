@@ -159,3 +159,11 @@ async def test_a_vague_question_is_declined_with_the_nearest_topics_offered(
     assert all_text(replies) == content.t("fallback_suggest", "id")
     offered = [i for i in option_ids(replies) if i.startswith("t:")]
     assert 1 <= len(offered) <= 2 and offered[0] == "t:paspor-baru"
+
+
+async def test_a_neighbouring_service_gets_its_redirect_with_placeholders_filled(
+    chat: Chat, content: Content
+) -> None:
+    text = all_text(await chat.say("perpanjang sim dimana ya"))
+    assert text.startswith("Ini bukan layanan imigrasi.") and "Satpas" in text
+    assert "{" not in text and "Mal Pelayanan Publik" in text
