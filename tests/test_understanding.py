@@ -71,3 +71,11 @@ def test_language_is_detected_per_message(understanding: Understanding) -> None:
 
 def test_a_wrong_typo_correction_does_not_invent_a_topic(understanding: Understanding) -> None:
     assert understanding.analyse("write me a poem").route == "unknown"
+
+
+def test_ready_is_not_dropped_as_filler(understanding: Understanding) -> None:
+    # "jadi" is filler in "jadi gini", but "paspor jadi kapan" asks when it is ready.
+    assert understanding.analyse("how long until my passport is ready").topic_id == (
+        "paspor-pengambilan"
+    )
+    assert "jadi" in understanding.normaliser.tokens("paspor sy jadi kapan")
