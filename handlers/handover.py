@@ -9,11 +9,12 @@ import re
 import aiosqlite
 
 from bot.context import Context
-from bot.core import Lang, Reply
+from bot.core import STAFF_ROLES, Lang, Reply
 from bot.markup import escape_markup
 from bot.outbox import enqueue
 from bot.store import handovers as repo
 from bot.store.queue import add_audit
+from handlers import staff
 from handlers.announcements import CANCEL_WORDS
 from handlers.start import main_menu
 
@@ -126,6 +127,9 @@ async def answer_from_staff_group(ctx: Context) -> list[Reply]:
     text = (ctx.incoming.text or "").strip()
     if found is None or not text:
         return []
+    if ctx.incoming.role not in STAFF_ROLES:
+        # Being in the group is not enough: only configured or admin-added staff answer people.
+        return await staff.refuse(ctx, f"answer {found.group(0)}")
     now = ctx.store.clock()
     async with ctx.store.transaction() as db:
         handover = await repo.get_handover(db, int(found.group(1)))

@@ -90,8 +90,10 @@ async def test_staff_answers_go_back_once_each_and_are_audited(
     forwarded = content.t(
         "handover.forward", "id", ref="#H-0001", channel="test", language="id", body="x"
     )
+    stranger = await say(assistant, "Saya jawab", user="66", chat="-100", reply_to=forwarded)
+    assert all_text(stranger) == content.t("staff.only", "id")  # in the group, but not staff
     for answer in ("Jawaban satu", "Jawaban dua"):
-        ack = await say(assistant, answer, user="55", chat="-100", reply_to=forwarded)
+        ack = await say(assistant, answer, user="55", chat="-100", reply_to=forwarded, role="admin")
         assert all_text(ack) == content.t("handover.answer_queued", "id", ref="#H-0001")
     assert await say(assistant, "ngobrol", user="55", chat="-100") == []
     rows = await outbox(store)
@@ -99,8 +101,12 @@ async def test_staff_answers_go_back_once_each_and_are_audited(
         ("handover:1:1", "7"),
         ("handover:1:2", "7"),
     ]
-    audit = await store.db.execute_fetchall("SELECT user_key, action FROM audit")
-    assert [tuple(row) for row in audit] == [("55", "answer #H-0001")] * 2
+    audit = await store.db.execute_fetchall("SELECT user_key, action, outcome FROM audit")
+    assert [tuple(row) for row in audit] == [
+        ("66", "answer #H-0001", "refused"),
+        ("55", "answer #H-0001", "done"),
+        ("55", "answer #H-0001", "done"),
+    ]
 
 
 async def test_hand_overs_and_their_messages_are_deleted_after_ninety_days(

@@ -322,7 +322,7 @@ async def test_a_hand_over_goes_to_the_staff_group_and_the_reply_comes_back(
         replied = {"message_id": 77, "text": to_plain(forwarded["text"])}
 
         await tg.feed(text_update(3, 5, "obrolan biasa di grup"))  # not a reply: left alone
-        await tg.feed(staff_reply(4, 55, "Bisa, datang Senin pukul 08.00", replied))
+        await tg.feed(staff_reply(4, 42, "Bisa, datang Senin pukul 08.00", replied))  # an admin
         ack = tg.api.sent()[-1]
         assert str(ack["chat_id"]) == str(STAFF_GROUP) and "#H-0001" in ack["text"]
         await worker.drain()
