@@ -44,17 +44,17 @@ TYPO_CUTOFF = 85
 class Thresholds:
     """Calibrated on the dev split of benchmarks/questions.tsv (see BENCHMARKS.md)."""
 
-    answer: float = 0.45
-    clarify: float = 0.4
+    answer: float = 0.5
+    clarify: float = 0.5
     suggest: float = 0.3  # a declined question still offers topics scoring at least this
-    margin: float = 0.08
+    margin: float = 0.06
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
-    ngram_weight: float = 0.3
-    label_weight: float = 0.5  # share of the word score from the whole-label document
-    cosine_weight: float = 0.3  # share of a sample question's score from cosine (rest: coverage)
+    ngram_weight: float = 0.5
+    label_weight: float = 0.7  # share of the word score from the whole-label document
+    cosine_weight: float = 0.0  # share of a sample question's score from cosine (rest: coverage)
     exact_bonus: float = 0.1  # added when the words are exactly one label's sample question
-    unknown_token_weight: float = 1.0  # times the mean IDF: words the index does not know
+    unknown_token_weight: float = 0.5  # times the mean IDF: words the index does not know
 
 
 @dataclass(frozen=True)
