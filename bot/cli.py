@@ -169,11 +169,14 @@ async def _ask_all(args: argparse.Namespace) -> int:
     from bot.core import Incoming
     from bot.store import Store
     from bot.understanding import Understanding
+    from bot.understanding.normalise import STEM_CACHE_FILE
     from handlers.answer import answer_question
 
-    content = load_content(_content_dir(None))
+    settings = load_settings()
+    content = load_content(settings.CONTENT_DIR)
     store = await Store.open(":memory:")
-    services = Services(content=content, store=store, understanding=Understanding(content))
+    engine = Understanding(content, stem_cache=settings.data_dir / STEM_CACHE_FILE)
+    services = Services(content=content, store=store, understanding=engine)
     default: Lang = args.lang or "id"
     try:
         for question in _questions(args):

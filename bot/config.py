@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def data_dir(self) -> Path:
+        """The bot's writable folder: the database's (caches go there too)."""
+        return self.DATABASE_PATH.parent
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.TIMEZONE)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from bot.assistant import Assistant
@@ -30,16 +31,18 @@ async def test_console_numbers_options_and_a_number_picks_one(assistant: Assista
 
 
 def ask(*args: str, stdin: str | None = None) -> list[dict[str, object]]:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CONTENT_DIR": str(CONTENT_DIR)}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "--json", *args],
-        input=stdin,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    with tempfile.TemporaryDirectory() as folder:  # `ask` keeps its stem cache there
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CONTENT_DIR": str(CONTENT_DIR)}
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "--json", *args],
+            input=stdin,
+            env=env,
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 

@@ -13,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -44,17 +45,17 @@ TYPO_CUTOFF = 85
 class Thresholds:
     """Calibrated on the dev split of benchmarks/questions.tsv (see BENCHMARKS.md)."""
 
-    answer: float = 0.5
-    clarify: float = 0.5
+    answer: float = 0.45
+    clarify: float = 0.45
     suggest: float = 0.3  # a declined question still offers topics scoring at least this
-    margin: float = 0.06
+    margin: float = 0.02
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
     ngram_weight: float = 0.5
-    label_weight: float = 0.7  # share of the word score from the whole-label document
-    cosine_weight: float = 0.0  # share of a sample question's score from cosine (rest: coverage)
+    label_weight: float = 0.5  # share of the word score from the whole-label document
+    cosine_weight: float = 0.6  # share of a sample question's score from cosine (rest: coverage)
     exact_bonus: float = 0.1  # added when the words are exactly one label's sample question
-    unknown_token_weight: float = 0.5  # times the mean IDF: words the index does not know
+    unknown_token_weight: float = 1.0  # times the mean IDF: words the index does not know
 
 
 @dataclass(frozen=True)
@@ -170,11 +171,17 @@ class _NgramIndex:
 class Understanding:
     """Built once from the content; `analyse` is pure and fast."""
 
-    def __init__(self, content: Content, thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        content: Content,
+        thresholds: Thresholds | None = None,
+        stem_cache: Path | None = None,
+    ) -> None:
+        """`stem_cache`: a file to keep stems in between starts (see Normaliser)."""
         self.content = content
         self.thresholds = thresholds or Thresholds()
         self.ticket_letters = content.queue.letters.lower()  # the services in content/queue.yaml
-        self.normaliser = Normaliser(content.lexicon)
+        self.normaliser = Normaliser(content.lexicon, stem_cache)
         self._stopwords = frozenset(content.lexicon.stopwords)
         labels: list[str] = []
         docs: list[list[str]] = []
@@ -243,6 +250,7 @@ class Understanding:
         }
         for word in self._vocab:  # pre-warm the stem cache with the index vocabulary
             self.normaliser.stem(word)
+        self.normaliser.save_stems()
 
     def _content_words(self, text: str, keep_stopwords: bool = False) -> list[str]:
         stop = self._stopwords

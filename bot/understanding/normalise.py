@@ -7,8 +7,14 @@ which knows the vocabulary.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
 import re
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 
 from Sastrawi.Dictionary.ArrayDictionary import ArrayDictionary
 from Sastrawi.Stemmer.Stemmer import Stemmer
@@ -16,16 +22,20 @@ from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
 from bot.content.models import Lexicon
 
+log = logging.getLogger(__name__)
+
 _WORD = re.compile(r"[a-z0-9]+")
 _REPEAT = re.compile(r"(.)\1{2,}")
 STEM_CACHE_SIZE = 20_000
+STEM_CACHE_FILE = "stems.json"
 WORDS_CACHE_SIZE = 256  # the engine splits the same message several times
 
 
 class Normaliser:
-    """Callable text → tokens, with a bounded stem cache."""
+    """Text → tokens, with a bounded stem cache that can be kept on disk between starts
+    (stemming the ~2,000 words of the sample questions is most of a cold start)."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, stem_cache: Path | None = None) -> None:
         self.lexicon = lexicon
         # One pass over the text for every phrase; the longest phrase at a position wins.
         alternatives = sorted(lexicon.phrases, key=len, reverse=True)
@@ -42,8 +52,13 @@ class Normaliser:
             | set(lexicon.phrases.values())
         )
         words = StemmerFactory().get_words() + sorted(w for v in domain_words for w in v.split())
-        stemmer = Stemmer(ArrayDictionary(words))
-        self._stem = lru_cache(maxsize=STEM_CACHE_SIZE)(stemmer.stem)
+        self._stemmer = Stemmer(ArrayDictionary(words))
+        # The stems depend on Sastrawi and on the domain words added to its dictionary.
+        key_text = "\n".join([version("PySastrawi"), *sorted(domain_words)])
+        self._cache_key = hashlib.sha256(key_text.encode()).hexdigest()
+        self._cache_path = stem_cache
+        self._stems: dict[str, str] = self._read_stems()
+        self._stems_loaded = len(self._stems)
 
     def words(self, text: str) -> list[str]:
         """Lowercased words after phrase rewrites and repeated-letter collapse, before slang."""
@@ -77,7 +92,37 @@ class Normaliser:
     def stem(self, word: str) -> str:
         if len(word) <= 3 or word.isdigit():
             return word
-        return str(self._stem(word))
+        found = self._stems.get(word)
+        if found is None:
+            found = str(self._stemmer.stem(word))
+            if len(self._stems) < STEM_CACHE_SIZE:
+                self._stems[word] = found
+        return found
+
+    def _read_stems(self) -> dict[str, str]:
+        if self._cache_path is None:
+            return {}
+        try:
+            data = json.loads(self._cache_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("key") != self._cache_key:
+            return {}  # another Sastrawi or lexicon: start afresh
+        stems = data.get("stems")
+        return {str(k): str(v) for k, v in stems.items()} if isinstance(stems, dict) else {}
+
+    def save_stems(self) -> None:
+        """Keep the stem cache for the next start when it grew; best effort, atomic."""
+        if self._cache_path is None or len(self._stems) == self._stems_loaded:
+            return
+        tmp = self._cache_path.with_name(f"{self._cache_path.name}.{os.getpid()}.tmp")
+        try:
+            self._cache_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({"key": self._cache_key, "stems": self._stems}), "utf-8")
+            os.replace(tmp, self._cache_path)
+        except OSError as exc:
+            log.warning("stem cache not saved: %s", type(exc).__name__)
+            tmp.unlink(missing_ok=True)
 
     def english_share(self, text: str) -> float:
         """Share of words that read as English (0..1)."""
