@@ -8,7 +8,6 @@ from dataclasses import replace
 from bot.context import Context, Services
 from bot.core import Incoming, Reply, lang_from_hint
 from bot.markup import escape_markup
-from bot.queue.state import local_day
 from bot.store import stats
 from bot.store.queue import is_staff
 from handlers import CONVERSATIONS, action_table, command_table
@@ -80,12 +79,15 @@ class Assistant:
                 return replies
 
         analysis = self.services.understanding.analyse(text, default_lang=lang)
-        async with store.transaction() as db:  # a count per local day for /statistik, no text
-            await stats.count_question(db, local_day(store.clock(), self.services.zone))
-        if analysis.route == "clarify" or (
+        unanswered = analysis.route == "clarify" or (
             analysis.route == "unknown" and not analysis.neighbour_id
-        ):
-            await store.record_question(analysis.normalised, analysis.route)
+        )
+        # One write per typed question: a count per local day for /statistik (no text), and the
+        # normalised text of what the bot could not answer outright.
+        async with store.transaction() as db:
+            await stats.count_question(db, ctx.today())
+            if unanswered:
+                await store.record_question(analysis.normalised, analysis.route)
         # A stored /bahasa choice wins; otherwise the answer follows the message's language.
         ctx = Context(incoming, stored or analysis.lang, self.services)
         return await answer_question(ctx, analysis)

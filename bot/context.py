@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.content import Content
 from bot.core import Incoming, Lang, Option, Reply
+from bot.queue.state import local_day
 from bot.store import Store
 from bot.understanding import Understanding
 
@@ -57,7 +58,7 @@ class Context:
 
     def today(self) -> dt.date:
         """The local day (TIMEZONE) by the store's clock."""
-        return self.store.clock().astimezone(self.services.zone).date()
+        return local_day(self.store.clock(), self.services.zone)
 
     def t(self, key: str, **values: object) -> str:
         """A UI string in the person's language."""
