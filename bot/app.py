@@ -36,7 +36,6 @@ from bot.queue.api import queue_routes
 from bot.store import Store
 from bot.store.db import Clock, utcnow
 from bot.understanding import Understanding
-from bot.understanding.normalise import STEM_CACHE_FILE
 
 log = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram"
@@ -101,8 +100,7 @@ async def build_app(
     services = Services(
         content=content,
         store=store,
-        understanding=understanding
-        or Understanding(content, stem_cache=settings.data_dir / STEM_CACHE_FILE),
+        understanding=understanding or Understanding(content, cache_dir=settings.data_dir),
         zone=settings.zone,
         push_channels=frozenset(push),
         staff_chat=(

@@ -169,13 +169,12 @@ async def _ask_all(args: argparse.Namespace) -> int:
     from bot.core import Incoming
     from bot.store import Store
     from bot.understanding import Understanding
-    from bot.understanding.normalise import STEM_CACHE_FILE
     from handlers.answer import answer_question
 
     settings = load_settings()
     content = load_content(settings.CONTENT_DIR)
     store = await Store.open(":memory:")
-    engine = Understanding(content, stem_cache=settings.data_dir / STEM_CACHE_FILE)
+    engine = Understanding(content, cache_dir=settings.data_dir)
     services = Services(content=content, store=store, understanding=engine)
     default: Lang = args.lang or "id"
     try:

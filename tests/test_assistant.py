@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+
+import pytest
 
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.core import Incoming
+from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, option_ids
 
 MAIN_MENU = ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang", "h"]
@@ -152,13 +156,16 @@ async def test_a_bare_category_name_shows_that_category(chat: Chat, content: Con
     assert {f"t:{t.id}" for t in content.topics_in("paspor")} <= set(option_ids(replies))
 
 
-async def test_a_vague_question_is_declined_with_the_nearest_topics_offered(
-    chat: Chat, content: Content
+async def test_an_unsure_match_is_declined_with_the_nearest_topics_offered(
+    chat: Chat, content: Content, understanding: Understanding, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    replies = await chat.say("kak mau tanya dong soal paspor tp bingung mulai dr mana ya hehe")
+    # Stricter thresholds make an ordinary question fall below "clarify".
+    strict = replace(understanding.thresholds, answer=0.95, clarify=0.95)
+    monkeypatch.setattr(understanding, "thresholds", strict)
+    replies = await chat.say("paspor saya hilang di terminal")
     assert all_text(replies) == content.t("fallback_suggest", "id")
     offered = [i for i in option_ids(replies) if i.startswith("t:")]
-    assert 1 <= len(offered) <= 2 and offered[0] == "t:paspor-baru"
+    assert 1 <= len(offered) <= 2 and offered[0] == "t:paspor-hilang"
 
 
 async def test_a_neighbouring_service_gets_its_redirect_with_placeholders_filled(

@@ -209,9 +209,11 @@ class QueueBook(Strict):
 
 
 class RoutePhrases(Strict):
-    """content/routes.yaml: phrases for the queue, announcements, an officer, small talk."""
+    """content/routes.yaml: phrases for the queue, announcements, an officer, questions
+    nobody here handles (`elsewhere`: declined with the menu), small talk."""
 
     queue: Phrases
     announcements: Phrases
     human: Phrases
+    elsewhere: Phrases = Phrases()
     smalltalk: dict[str, Phrases]

@@ -4,6 +4,8 @@ Scoring: BM25 over small documents (a topic's title, keywords and each sample qu
 best document per label, normalised by the question's IDF mass so that it reads "how much of
 the question is explained"; fused with character n-gram TF-IDF cosine per label. A question
 that names a document type (passport vs stay permit) down-weights the other type's topics.
+A logistic-regression classifier trained on the same samples (classifier.py) adds its
+probability per label: it weighs the words that tell labels apart.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from rapidfuzz import fuzz, process
 
 from bot.content import Content
 from bot.core import LANGS, Lang
-from bot.understanding.normalise import Normaliser
+from bot.understanding.classifier import CACHE_FILE as CLASSIFIER_CACHE_FILE
+from bot.understanding.classifier import Classifier
+from bot.understanding.normalise import STEM_CACHE_FILE, Normaliser
 
 Route = Literal["topic", "clarify", "queue", "announcements", "human", "smalltalk", "unknown"]
 
@@ -45,17 +49,18 @@ TYPO_CUTOFF = 85
 class Thresholds:
     """Calibrated on the dev split of benchmarks/questions.tsv (see BENCHMARKS.md)."""
 
-    answer: float = 0.45
-    clarify: float = 0.45
-    suggest: float = 0.3  # a declined question still offers topics scoring at least this
+    answer: float = 0.4
+    clarify: float = 0.3
+    suggest: float = 0.25  # a declined question still offers topics scoring at least this
     margin: float = 0.02
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
     ngram_weight: float = 0.5
-    label_weight: float = 0.5  # share of the word score from the whole-label document
-    cosine_weight: float = 0.6  # share of a sample question's score from cosine (rest: coverage)
+    label_weight: float = 0.7  # share of the word score from the whole-label document
+    cosine_weight: float = 0.0  # share of a sample question's score from cosine (rest: coverage)
     exact_bonus: float = 0.1  # added when the words are exactly one label's sample question
     unknown_token_weight: float = 1.0  # times the mean IDF: words the index does not know
+    classifier_weight: float = 0.15  # share of the learned probability in the fused score
 
 
 @dataclass(frozen=True)
@@ -175,13 +180,16 @@ class Understanding:
         self,
         content: Content,
         thresholds: Thresholds | None = None,
-        stem_cache: Path | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
-        """`stem_cache`: a file to keep stems in between starts (see Normaliser)."""
+        """`cache_dir`: a folder to keep stems and classifier weights in between starts (each
+        file is keyed by what it depends on, so a stale one is rebuilt)."""
         self.content = content
         self.thresholds = thresholds or Thresholds()
         self.ticket_letters = content.queue.letters.lower()  # the services in content/queue.yaml
-        self.normaliser = Normaliser(content.lexicon, stem_cache)
+        self.normaliser = Normaliser(
+            content.lexicon, cache_dir / STEM_CACHE_FILE if cache_dir else None
+        )
         self._stopwords = frozenset(content.lexicon.stopwords)
         labels: list[str] = []
         docs: list[list[str]] = []
@@ -208,7 +216,7 @@ class Understanding:
                 add(
                     f"n:{neighbour.id}", [neighbour.title.get(lang), *neighbour.questions.get(lang)]
                 )
-        for route in ("queue", "announcements", "human"):
+        for route in _ROUTES:
             phrases = getattr(content.routes, route)
             for lang in LANGS:
                 add(f"r:{route}", phrases.get(lang))
@@ -224,6 +232,9 @@ class Understanding:
             owners[frozenset(tokens)].add(label)
         self._exact = {words: next(iter(ls)) for words, ls in owners.items() if len(ls) == 1}
         self._bm25 = _BM25(docs)
+        self._classifier = Classifier(
+            docs, labels, cache_dir / CLASSIFIER_CACHE_FILE if cache_dir else None
+        )
         # One document per label as well: a topic whose many questions use the words asked
         # beats a topic where one sample question happens to mention them.
         self._label_names = list(label_docs)
@@ -357,12 +368,16 @@ class Understanding:
         }
         words = self._content_words(text)
         grams = self._ngrams.scores(words)
-        query_types = {self._doc_types[w] for w in words if w in self._doc_types}
+        # Stems too: "paspornya" names a passport as much as "paspor" does.
+        said = {*words, *tokens}
+        query_types = {self._doc_types[w] for w in said if w in self._doc_types}
+        learned = self._classifier.probabilities(tokens)
         fused: dict[str, float] = {}
         for label in set(best) | set(grams):
             word_score = (1 - th.label_weight) * best.get(label, 0.0)
             word_score += th.label_weight * whole.get(label, 0.0)
             value = (1 - th.ngram_weight) * word_score + th.ngram_weight * grams.get(label, 0.0)
+            value = (1 - th.classifier_weight) * value + th.classifier_weight * learned[label]
             label_type = self._label_type.get(label)
             if label_type == "other":
                 gated = bool(query_types)
@@ -396,7 +411,8 @@ def decide(
     if kind == "n":
         return "unknown", None, name, candidates
     if kind == "r":
-        return _ROUTES[name], None, None, candidates
+        # Not ours at all ("elsewhere"): no topics to suggest either.
+        return _ROUTES[name], None, None, () if name == "elsewhere" else candidates
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     if best >= th.answer and best - second >= th.margin:
         return "topic", name, None, candidates
@@ -404,4 +420,9 @@ def decide(
     return "clarify", None, None, close
 
 
-_ROUTES: dict[str, Route] = {"queue": "queue", "announcements": "announcements", "human": "human"}
+_ROUTES: dict[str, Route] = {
+    "queue": "queue",
+    "announcements": "announcements",
+    "human": "human",
+    "elsewhere": "unknown",  # declined like any question that is not ours, menu and all
+}

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9]+")
 _REPEAT = re.compile(r"(.)\1{2,}")
+# Reduplication written with a 2: "anak2" = "anak-anak", "berkas2nya" = "berkas-berkasnya".
+_TWO = re.compile(r"^([a-z]{3,})2(nya)?$")
 STEM_CACHE_SIZE = 20_000
 STEM_CACHE_FILE = "stems.json"
 WORDS_CACHE_SIZE = 256  # the engine splits the same message several times
@@ -67,7 +69,7 @@ class Normaliser:
     def _split(self, text: str) -> tuple[str, ...]:
         text = text.lower().replace("’", "'")
         text = self._phrases.sub(lambda m: self.lexicon.phrases[m.group(0)], text)
-        return tuple(_REPEAT.sub(r"\1", word) for word in _WORD.findall(text))
+        return tuple(_TWO.sub(r"\1\2", _REPEAT.sub(r"\1", w)) for w in _WORD.findall(text))
 
     def canonical(self, word: str) -> list[str]:
         """Slang, then the English glossary, for one word (slang may chain: bkin→bikin→buat)."""
