@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -35,8 +37,17 @@ class FixedClock:
         return self.now
 
 
-# One engine for the whole run: building it loads the stemmer dictionary (~1 s).
-ENGINE = Understanding(load_content(CONTENT_DIR))
+# One engine for the whole run: building it loads the stemmer dictionary and trains the
+# classifier (~4 s). Its caches are kept in CACHE so that `ukkbot` subprocesses can start from
+# them (seed_cache) instead of training again.
+_CACHE = tempfile.TemporaryDirectory(prefix="ukkbot-cache-")
+CACHE = Path(_CACHE.name)
+ENGINE = Understanding(load_content(CONTENT_DIR), cache_dir=CACHE)
+
+
+def seed_cache(data_dir: Path) -> None:
+    """Give a `ukkbot` subprocess whose data folder is `data_dir` the engine's caches."""
+    shutil.copytree(CACHE, data_dir, dirs_exist_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.assistant import Assistant
 from bot.channels.console import run_console
-from tests.conftest import CONTENT_DIR, ROOT
+from tests.conftest import CONTENT_DIR, ROOT, seed_cache
 
 
 async def test_console_numbers_options_and_a_number_picks_one(assistant: Assistant) -> None:
@@ -31,7 +31,8 @@ async def test_console_numbers_options_and_a_number_picks_one(assistant: Assista
 
 
 def ask(*args: str, stdin: str | None = None) -> list[dict[str, object]]:
-    with tempfile.TemporaryDirectory() as folder:  # `ask` keeps its stem cache there
+    with tempfile.TemporaryDirectory() as folder:  # `ask` keeps its caches in folder/data
+        seed_cache(Path(folder) / "data")
         env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CONTENT_DIR": str(CONTENT_DIR)}
         result = subprocess.run(
             [sys.executable, "-m", "bot", "ask", "--json", *args],

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.conftest import CONTENT_DIR, ROOT
+from tests.conftest import CONTENT_DIR, ROOT, seed_cache
 from tests.fake_telegram import BOT_USER, text_update
 
 TOKEN = "123456:TEST"
@@ -94,6 +94,7 @@ def test_run_answers_a_polled_update_through_send_message(
         "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
         "HTTP_PORT": str(free_port()),
     }
+    seed_cache(tmp_path / "data")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         env=env,

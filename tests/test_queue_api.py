@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import App, build_app, build_http
 from bot.config import load_settings
-from tests.conftest import CONTENT_DIR, FixedClock
+from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 
 TOKEN = "machine-token-123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -23,7 +23,7 @@ async def client_for(
     config = load_settings(
         DATABASE_PATH=tmp_path / "q.sqlite3", CONTENT_DIR=CONTENT_DIR, **settings
     )
-    app = await build_app(config, clock=clock)
+    app = await build_app(config, clock=clock, understanding=ENGINE)
     transport = httpx.ASGITransport(app=build_http(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client, app
