@@ -43,7 +43,7 @@ def main() -> None:
         for answer, clarify, margin in itertools.product(
             (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65),
             (0.3, 0.35, 0.4, 0.45, 0.5),
-            (0.0, 0.02, 0.04, 0.06, 0.08),
+            (0.02, 0.04, 0.06, 0.08),  # no 0: close calls must still get "Maksud Anda…"
         ):
             if clarify > answer:
                 continue

@@ -49,18 +49,18 @@ TYPO_CUTOFF = 85
 class Thresholds:
     """Calibrated on the dev split of benchmarks/questions.tsv (see BENCHMARKS.md)."""
 
-    answer: float = 0.4
-    clarify: float = 0.3
+    answer: float = 0.35
+    clarify: float = 0.35
     suggest: float = 0.25  # a declined question still offers topics scoring at least this
     margin: float = 0.02
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
-    ngram_weight: float = 0.5
+    ngram_weight: float = 0.3
     label_weight: float = 0.7  # share of the word score from the whole-label document
     cosine_weight: float = 0.0  # share of a sample question's score from cosine (rest: coverage)
     exact_bonus: float = 0.1  # added when the words are exactly one label's sample question
     unknown_token_weight: float = 1.0  # times the mean IDF: words the index does not know
-    classifier_weight: float = 0.15  # share of the learned probability in the fused score
+    classifier_weight: float = 0.3  # share of the learned probability in the fused score
 
 
 @dataclass(frozen=True)
@@ -371,19 +371,26 @@ class Understanding:
         # Stems too: "paspornya" names a passport as much as "paspor" does.
         said = {*words, *tokens}
         query_types = {self._doc_types[w] for w in said if w in self._doc_types}
+        ours = query_types - {"other"}  # immigration itself or one of its document types
+        named = query_types & self._topic_types
         learned = self._classifier.probabilities(tokens)
+        # The classifier ignores words it never saw: trust it as far as it saw the question.
+        seen = sum(self._bm25.idf[t] for t in unique if t in self._bm25.idf) / mass
         fused: dict[str, float] = {}
         for label in set(best) | set(grams):
             word_score = (1 - th.label_weight) * best.get(label, 0.0)
             word_score += th.label_weight * whole.get(label, 0.0)
             value = (1 - th.ngram_weight) * word_score + th.ngram_weight * grams.get(label, 0.0)
-            value = (1 - th.classifier_weight) * value + th.classifier_weight * learned[label]
+            value = (1 - th.classifier_weight) * value + th.classifier_weight * seen * learned[
+                label
+            ]
             label_type = self._label_type.get(label)
             if label_type == "other":
-                gated = bool(query_types)
+                gated = bool(ours)
+            elif named:
+                gated = label_type in self._topic_types and label_type not in named
             else:
-                named = query_types & self._topic_types
-                gated = bool(named) and label_type in self._topic_types and label_type not in named
+                gated = "other" in query_types and not ours
             if gated:
                 value *= th.doc_type_gate
             fused[label] = value
