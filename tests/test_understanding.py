@@ -17,7 +17,7 @@ from bot.understanding.normalise import STEM_CACHE_FILE
 # fails when a change makes the engine worse on the dev split.
 DEV_TOP1_FLOOR = 0.958  # 371 of 387
 DEV_WRONG_CEILING = 0.03
-DEV_OOS_RECALL_FLOOR = 0.947  # 109 of 115
+DEV_OOS_RECALL_FLOOR = 0.965  # 111 of 115
 
 
 def test_dev_split_accuracy_does_not_fall_below_the_recorded_figures(
