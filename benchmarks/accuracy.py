@@ -15,9 +15,10 @@ from bot.content import load_content
 from bot.understanding import Analysis, Understanding
 
 HERE = Path(__file__).resolve().parent
-# questions.tsv holds both splits; questions_dev2.tsv adds dev lines only (written later, to
-# calibrate on more than 156 in-scope questions). The test split is never used for tuning.
-QUESTION_FILES = (HERE / "questions.tsv", HERE / "questions_dev2.tsv")
+# questions.tsv holds both splits; questions_dev2.tsv and questions_dev3.tsv add dev lines only
+# (written later, each without reading the others or the sample questions, to calibrate on more
+# than 156 in-scope questions). The test split is never used for tuning.
+QUESTION_FILES = (HERE / "questions.tsv", HERE / "questions_dev2.tsv", HERE / "questions_dev3.tsv")
 CONTENT = HERE.parent / "content"
 
 
