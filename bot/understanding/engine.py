@@ -42,6 +42,7 @@ _QUEUE_WORDS = frozenset(
 # Typo correction of unknown words against the index vocabulary: strict, because a wrong
 # correction ("write" → "white") invents meaning the person never typed.
 MIN_TYPO_LENGTH = 5
+SMALLTALK_MAX_WORDS = 6
 TYPO_CUTOFF = 85
 
 
@@ -253,12 +254,16 @@ class Understanding:
         self._doc_types = {
             w: kind for kind, words in content.lexicon.doc_types.items() for w in words
         }
-        self._smalltalk = {
-            " ".join(self._content_words(phrase, keep_stopwords=True)): kind
-            for kind, phrases in content.routes.smalltalk.items()
-            for lang in LANGS
-            for phrase in phrases.get(lang)
-        }
+        self._smalltalk: dict[str, str] = {}
+        # Words of each kind's phrases: "terima kasih banyak ya kak" is thanks although no
+        # phrase says exactly that, as long as every word is a small-talk word.
+        self._smalltalk_words: dict[str, set[str]] = defaultdict(set)
+        for kind, phrases in content.routes.smalltalk.items():
+            for lang in LANGS:
+                for phrase in phrases.get(lang):
+                    words = self._content_words(phrase, keep_stopwords=True)
+                    self._smalltalk[" ".join(words)] = kind
+                    self._smalltalk_words[kind].update(words)
         for word in self._vocab:  # pre-warm the stem cache with the index vocabulary
             self.normaliser.stem(word)
         self.normaliser.save_stems()
@@ -301,12 +306,18 @@ class Understanding:
 
         stop = self._stopwords
         meaningful = [w for w in words if w not in stop]
-        small = self._smalltalk.get(" ".join(meaningful)) or self._smalltalk.get(normalised)
+        small = (
+            self._smalltalk.get(" ".join(meaningful))
+            or self._smalltalk.get(normalised)
+            or self._smalltalk_kind(words)
+        )
         if small is not None:
             return Analysis("smalltalk", lang, smalltalk=small, normalised=normalised)
 
         scores = self.score(text)
-        if len(meaningful) == 1 and (category := meaningful[0]) in self._topic_types:
+        # Greetings and thanks around it do not count: "selamat pagi kak, paspor?" is "paspor".
+        core = [w for w in meaningful if not any(w in v for v in self._smalltalk_words.values())]
+        if len(core) == 1 and (category := core[0]) in self._topic_types:
             # Only the name of a category ("paspor", "wna"): show what there is to know about it.
             ranked = sorted(
                 (t.id for t in self.content.topics_in(category)),
@@ -336,6 +347,15 @@ class Understanding:
             normalised=normalised,
             scores=scores,
         )
+
+    def _smalltalk_kind(self, words: list[str]) -> str | None:
+        """The kind most of the words belong to, when all of them are small-talk words."""
+        if not words or len(words) > SMALLTALK_MAX_WORDS:
+            return None
+        vocab = self._smalltalk_words
+        if not all(any(w in kind_words for kind_words in vocab.values()) for w in words):
+            return None
+        return max(vocab, key=lambda kind: sum(w in vocab[kind] for w in words))
 
     def score(self, text: str) -> dict[str, float]:
         """Fused score per label (t:topic, n:neighbour, r:route), 0..1."""
