@@ -42,13 +42,15 @@ _QUEUE_WORDS = frozenset(
 # Typo correction of unknown words against the index vocabulary: strict, because a wrong
 # correction ("write" → "white") invents meaning the person never typed.
 MIN_TYPO_LENGTH = 5
-SMALLTALK_MAX_WORDS = 6
 TYPO_CUTOFF = 85
+# A message of small-talk words only, in any order ("makasih banyak ya kak"), up to this long.
+SMALLTALK_MAX_WORDS = 6
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Calibrated on the dev split of benchmarks/questions.tsv (see BENCHMARKS.md)."""
+    """Calibrated on the dev split of benchmarks/questions*.tsv (benchmarks/tune.py,
+    BENCHMARKS.md)."""
 
     answer: float = 0.35
     clarify: float = 0.35
@@ -264,6 +266,7 @@ class Understanding:
                     words = self._content_words(phrase, keep_stopwords=True)
                     self._smalltalk[" ".join(words)] = kind
                     self._smalltalk_words[kind].update(words)
+        self._smalltalk_vocab = frozenset().union(*self._smalltalk_words.values())
         for word in self._vocab:  # pre-warm the stem cache with the index vocabulary
             self.normaliser.stem(word)
         self.normaliser.save_stems()
@@ -316,7 +319,7 @@ class Understanding:
 
         scores = self.score(text)
         # Greetings and thanks around it do not count: "selamat pagi kak, paspor?" is "paspor".
-        core = [w for w in meaningful if not any(w in v for v in self._smalltalk_words.values())]
+        core = [w for w in meaningful if w not in self._smalltalk_vocab]
         if len(core) == 1 and (category := core[0]) in self._topic_types:
             # Only the name of a category ("paspor", "wna"): show what there is to know about it.
             ranked = sorted(
@@ -352,10 +355,10 @@ class Understanding:
         """The kind most of the words belong to, when all of them are small-talk words."""
         if not words or len(words) > SMALLTALK_MAX_WORDS:
             return None
-        vocab = self._smalltalk_words
-        if not all(any(w in kind_words for kind_words in vocab.values()) for w in words):
+        if not self._smalltalk_vocab.issuperset(words):
             return None
-        return max(vocab, key=lambda kind: sum(w in vocab[kind] for w in words))
+        kinds = self._smalltalk_words
+        return max(kinds, key=lambda kind: sum(w in kinds[kind] for w in words))
 
     def score(self, text: str) -> dict[str, float]:
         """Fused score per label (t:topic, n:neighbour, r:route), 0..1."""
@@ -401,9 +404,8 @@ class Understanding:
             word_score = (1 - th.label_weight) * best.get(label, 0.0)
             word_score += th.label_weight * whole.get(label, 0.0)
             value = (1 - th.ngram_weight) * word_score + th.ngram_weight * grams.get(label, 0.0)
-            value = (1 - th.classifier_weight) * value + th.classifier_weight * seen * learned[
-                label
-            ]
+            share = th.classifier_weight
+            value = (1 - share) * value + share * seen * learned[label]
             label_type = self._label_type.get(label)
             if label_type == "other":
                 gated = bool(ours)
