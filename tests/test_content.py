@@ -163,3 +163,12 @@ def test_telegram_limit_matches_python_telegram_bot() -> None:
     from bot.limits import TELEGRAM_TEXT
 
     assert MessageLimit.MAX_TEXT_LENGTH == TELEGRAM_TEXT
+
+
+def test_small_talk_without_a_reply_is_reported(copy: Path) -> None:
+    edit_yaml(
+        copy / "routes.yaml",
+        lambda d: d["smalltalk"].update(weather={"id": ["panas ya"], "en": ["hot today"]}),
+    )
+    faults = [str(f) for f in check_content(copy)]
+    assert "content/ui.yaml: smalltalk.weather: reply for this small talk missing" in faults

@@ -17,7 +17,7 @@ from bot.understanding.normalise import STEM_CACHE_FILE
 # fails when a change makes the engine worse on the dev split.
 DEV_TOP1_FLOOR = 0.966  # 629 of 651
 DEV_WRONG_CEILING = 0.03
-DEV_OOS_RECALL_FLOOR = 0.948  # 166 of 175
+DEV_OOS_RECALL_FLOOR = 0.954  # 167 of 175
 
 
 def test_dev_split_accuracy_does_not_fall_below_the_recorded_figures(
@@ -84,7 +84,14 @@ def test_stay_permit_question_is_not_answered_with_passport_renewal(
 
 
 @pytest.mark.parametrize(
-    ("text", "kind"), [("makasih kak", "thanks"), ("selamat pagi min", "hello"), ("ok", "ack")]
+    ("text", "kind"),
+    [
+        ("makasih kak", "thanks"),
+        ("selamat pagi min", "hello"),
+        ("ok", "ack"),
+        ("kamu siapa", "about"),
+        ("are you a robot", "about"),
+    ],
 )
 def test_small_talk_is_recognised(understanding: Understanding, text: str, kind: str) -> None:
     analysis = understanding.analyse(text)
@@ -119,6 +126,10 @@ def test_language_is_detected_per_message(understanding: Understanding) -> None:
 
 def test_a_wrong_typo_correction_does_not_invent_a_topic(understanding: Understanding) -> None:
     assert understanding.analyse("write me a poem").route == "unknown"
+    # "presiden" is close to the index word "resident" (a stay-permit word), but typos rarely
+    # change the first letter.
+    assert understanding.analyse("siapa presiden indonesia skrg").route == "unknown"
+    assert understanding.analyse("perpanjng kitas").topic_id == "itas-perpanjang"  # still fixed
 
 
 def test_ready_is_not_dropped_as_filler(understanding: Understanding) -> None:

@@ -267,6 +267,9 @@ def _cross_check(content: Content, topic_files: dict[str, str]) -> Iterator[Faul
     for key in ("unverified_mark", "weekdays", "closed"):
         if key not in content.ui:
             yield Fault("content/ui.yaml", key, "required UI string is missing")
+    for kind in content.routes.smalltalk:
+        if f"smalltalk.{kind}" not in content.ui:
+            yield Fault("content/ui.yaml", f"smalltalk.{kind}", "reply for this small talk missing")
     letters = content.queue.letters
     for dup in sorted({letter for letter in letters if letters.count(letter) > 1}):
         yield Fault("content/queue.yaml", "services.letter", f"duplicate letter {dup!r}")

@@ -244,6 +244,9 @@ class Understanding:
         self._label_bm25 = _BM25(list(label_docs.values()), b=0.75)
         self._ngrams = _NgramIndex(ngram_docs)
         self._vocab = sorted(self._bm25.idf)
+        self._vocab_by_letter: dict[str, list[str]] = defaultdict(list)
+        for word in self._vocab:
+            self._vocab_by_letter[word[0]].append(word)
         # Document type per label; neighbours are "other", so a question naming a passport or a
         # stay permit is not sent to the KTP or SIM office because it says "perpanjang".
         self._label_type: dict[str, str] = {
@@ -289,7 +292,9 @@ class Understanding:
     def _correct(self, token: str) -> str:
         if token in self._bm25.idf or len(token) < MIN_TYPO_LENGTH or token.isdigit():
             return token
-        match = process.extractOne(token, self._vocab, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+        # Typos rarely hit the first letter; without this, "presiden" became "resident".
+        same_start = self._vocab_by_letter.get(token[0], [])
+        match = process.extractOne(token, same_start, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
         return str(match[0]) if match else token
 
     def _ticket(self, text: str) -> str | None:
