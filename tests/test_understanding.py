@@ -132,6 +132,15 @@ def test_a_wrong_typo_correction_does_not_invent_a_topic(understanding: Understa
     assert understanding.analyse("perpanjng kitas").topic_id == "itas-perpanjang"  # still fixed
 
 
+def test_one_word_answers_only_when_the_topic_uses_it_repeatedly(
+    understanding: Understanding,
+) -> None:
+    # "jelas" appears in one sample question only: no evidence for any topic.
+    assert understanding.analyse("gak jelas").route == "unknown"
+    assert understanding.analyse("overstay").topic_id == "overstay"
+    assert understanding.analyse("ig nya apa").topic_id == "kontak"
+
+
 def test_ready_is_not_dropped_as_filler(understanding: Understanding) -> None:
     # "jadi" is filler in "jadi gini", but "paspor jadi kapan" asks when it is ready.
     assert understanding.analyse("how long until my passport is ready").topic_id == (

@@ -43,6 +43,9 @@ _QUEUE_WORDS = frozenset(
 # correction ("write" → "white") invents meaning the person never typed.
 MIN_TYPO_LENGTH = 5
 TYPO_CUTOFF = 85
+# A question with one known word is answered only by a label with that word in this many
+# of its titles, keywords and sample questions.
+MIN_SUPPORT = 3
 # A message of small-talk words only, in any order ("makasih banyak ya kak"), up to this long.
 SMALLTALK_MAX_WORDS = 6
 
@@ -231,8 +234,12 @@ class Understanding:
         # A question whose words are exactly those of one label's title, keyword or sample
         # question (and of no other label's) is strong evidence for that label.
         owners: dict[frozenset[str], set[str]] = defaultdict(set)
+        # How many of a label's documents use each word: one word is evidence for a label only
+        # when the label's samples use it again and again ("overstay", not "jelas").
+        self._support: dict[str, Counter[str]] = defaultdict(Counter)
         for label, tokens in zip(labels, docs, strict=True):
             owners[frozenset(tokens)].add(label)
+            self._support[label].update(set(tokens))
         self._exact = {words: next(iter(ls)) for words, ls in owners.items() if len(ls) == 1}
         self._bm25 = _BM25(docs)
         self._classifier = Classifier(
@@ -403,7 +410,8 @@ class Understanding:
         named = query_types & self._topic_types
         learned = self._classifier.probabilities(tokens)
         # The classifier ignores words it never saw: trust it as far as it saw the question.
-        seen = sum(self._bm25.idf[t] for t in unique if t in self._bm25.idf) / mass
+        known = [t for t in unique if t in self._bm25.idf]
+        seen = sum(self._bm25.idf[t] for t in known) / mass
         fused: dict[str, float] = {}
         for label in set(best) | set(grams):
             word_score = (1 - th.label_weight) * best.get(label, 0.0)
@@ -419,6 +427,8 @@ class Understanding:
             else:
                 gated = "other" in query_types and not ours
             if gated:
+                value *= th.doc_type_gate
+            if len(known) == 1 and self._support[label][known[0]] < MIN_SUPPORT:
                 value *= th.doc_type_gate
             fused[label] = value
         exact = self._exact.get(frozenset(unique))
