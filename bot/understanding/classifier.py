@@ -15,7 +15,7 @@ import json
 import logging
 import math
 import os
-import zipfile
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from itertools import pairwise
@@ -60,8 +60,9 @@ class Classifier:
         for counts in counted:
             df.update(counts.keys())
         n = len(samples)
-        self._vocab = {f: i for i, f in enumerate(sorted(df))}
-        self._idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in sorted(df)])
+        vocab = sorted(df)
+        self._vocab = {f: i for i, f in enumerate(vocab)}
+        self._idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in vocab])
         key_text = json.dumps([_FORMAT, L2, STEPS, LEARNING_RATE, list(samples), list(labels)])
         key = hashlib.sha256(key_text.encode()).hexdigest()
         shape = (len(self._vocab) + 1, len(self.labels))
@@ -143,25 +144,33 @@ def _train(
 
 
 def _read(path: Path | None, key: str, shape: tuple[int, int]) -> Floats | None:
+    """The cached weights, or None when the file is missing, stale or unreadable in any way
+    (empty, truncated, not an .npz, non-finite numbers): the caller then retrains."""
     if path is None:
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
-            if str(data["key"]) != key or data["weights"].shape != shape:
+            if str(data["key"]) != key:
                 return None
-            return np.asarray(data["weights"], dtype=np.float64)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            weights = np.asarray(data["weights"], dtype=np.float64)
+    except Exception:  # any unreadable cache (even a .npy, which `with` rejects) is rebuilt
         return None
+    return weights if weights.shape == shape and np.isfinite(weights).all() else None
 
 
 def _write(path: Path | None, key: str, weights: Floats) -> None:
+    """Best effort and atomic: a temporary file in the same folder, then a rename."""
     if path is None:
         return
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
+    tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, key=np.array(key), weights=weights)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
+        tmp = Path(name)
+        with os.fdopen(handle, "wb") as f:
+            np.savez(f, key=np.array(key), weights=weights)
         os.replace(tmp, path)
     except OSError as exc:
         log.warning("classifier cache not saved: %s", type(exc).__name__)
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)

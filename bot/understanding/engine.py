@@ -268,15 +268,29 @@ class Understanding:
         }
         self._smalltalk: dict[str, str] = {}
         # Words of each kind's phrases: "terima kasih banyak ya kak" is thanks although no
-        # phrase says exactly that, as long as every word is a small-talk word.
+        # phrase says exactly that, as long as every word is a small-talk word and one of them
+        # names no route, topic or neighbouring service ("makasih" does, "help" does not).
+        defining = [
+            text
+            for route in ("queue", "announcements", "human", "elsewhere")
+            for lang in LANGS
+            for text in getattr(content.routes, route).get(lang)
+        ]
+        for lang in LANGS:
+            for topic in content.topics.values():
+                defining += [topic.title.get(lang), *topic.keywords.get(lang)]
+            defining += [neighbour.title.get(lang) for neighbour in content.neighbours]
+        taken = {w for text in defining for w in self._chat_words(text)}
         self._smalltalk_words: dict[str, set[str]] = defaultdict(set)
         for kind, phrases in content.routes.smalltalk.items():
             for lang in LANGS:
                 for phrase in phrases.get(lang):
-                    words = self._content_words(phrase, keep_stopwords=True)
+                    words = self._chat_words(phrase)
                     self._smalltalk[" ".join(words)] = kind
                     self._smalltalk_words[kind].update(words)
         self._smalltalk_vocab = frozenset().union(*self._smalltalk_words.values())
+        # At least one word of a small-talk message must be one of these ("makasih", "bye").
+        self._smalltalk_only = self._smalltalk_vocab - taken - self._stopwords
         for word in self._vocab:  # pre-warm the stem cache with the index vocabulary
             self.normaliser.stem(word)
         self.normaliser.save_stems()
@@ -285,6 +299,12 @@ class Understanding:
         stop = self._stopwords
         words = [w for raw in self.normaliser.words(text) for w in self.normaliser.canonical(raw)]
         return words if keep_stopwords else [w for w in words if w not in stop]
+
+    def _chat_words(self, text: str) -> list[str]:
+        """Words for small-talk matching: slang resolved but English kept as typed, so that
+        "fine" stays "fine" and does not become "denda" (an overstay fine)."""
+        normaliser = self.normaliser
+        return [w for raw in normaliser.words(text) for w in normaliser.canonical(raw, False)]
 
     def detect_language(self, text: str) -> Lang | None:
         """English or Indonesian, or None when the message gives no clue (e.g. "itas")."""
@@ -320,18 +340,17 @@ class Understanding:
             return Analysis("queue", lang, ticket=ticket, normalised=normalised)
 
         stop = self._stopwords
-        meaningful = [w for w in words if w not in stop]
-        small = (
-            self._smalltalk.get(" ".join(meaningful))
-            or self._smalltalk.get(normalised)
-            or self._smalltalk_kind(words)
-        )
+        chat = self._chat_words(text)
+        small = self._smalltalk.get(" ".join(w for w in chat if w not in stop))
+        small = small or self._smalltalk.get(" ".join(chat))
         if small is not None:
             return Analysis("smalltalk", lang, smalltalk=small, normalised=normalised)
 
-        scores = self.score(text)
-        # Greetings and thanks around it do not count: "selamat pagi kak, paspor?" is "paspor".
-        core = [w for w in meaningful if w not in self._smalltalk_vocab]
+        # A greeting or thanks before the question does not count: "selamat pagi kak, paspor
+        # saya hilang" is scored as "paspor saya hilang", "makasih, paspor?" as "paspor".
+        rest = self._after_greeting(chat)
+        scores = self.score(" ".join(rest) if rest is not chat else text)
+        core = [w for raw in rest for w in self.normaliser.canonical(raw) if w not in stop]
         if len(core) == 1 and (category := core[0]) in self._topic_types:
             # Only the name of a category ("paspor", "wna"): show what there is to know about it.
             ranked = sorted(
@@ -348,6 +367,12 @@ class Understanding:
                 scores=scores,
             )
         route, topic_id, neighbour_id, candidates = decide(scores, self.thresholds)
+        if route == "unknown" and neighbour_id is None:
+            # Nothing else fits and every word is a small-talk word, in any order:
+            # "terima kasih banyak ya kak", "thank you very much, bye".
+            small = self._smalltalk_kind(chat)
+            if small is not None:
+                return Analysis("smalltalk", lang, smalltalk=small, normalised=normalised)
         suggestions: tuple[str, ...] = ()
         if route == "unknown" and neighbour_id is None:
             floor = self.thresholds.suggest
@@ -363,9 +388,18 @@ class Understanding:
             scores=scores,
         )
 
+    def _after_greeting(self, words: list[str]) -> list[str]:
+        """The words after a leading small-talk phrase, or `words` itself when there is none
+        (or nothing after it)."""
+        for n in range(min(len(words) - 1, SMALLTALK_MAX_WORDS), 0, -1):
+            if " ".join(words[:n]) in self._smalltalk:
+                return words[n:]
+        return words
+
     def _smalltalk_kind(self, words: list[str]) -> str | None:
-        """The kind most of the words belong to, when all of them are small-talk words."""
-        if not words or len(words) > SMALLTALK_MAX_WORDS:
+        """The kind most of the words belong to, when all of them are small-talk words and one
+        at least is nothing else (not "help", which also asks for an officer)."""
+        if len(words) > SMALLTALK_MAX_WORDS or not self._smalltalk_only.intersection(words):
             return None
         if not self._smalltalk_vocab.issuperset(words):
             return None
@@ -424,8 +458,8 @@ class Understanding:
                 gated = bool(ours)
             elif named:
                 gated = label_type in self._topic_types and label_type not in named
-            else:
-                gated = "other" in query_types and not ours
+            else:  # another agency's document and no immigration word: not our topics
+                gated = label.startswith("t:") and "other" in query_types and not ours
             if gated:
                 value *= th.doc_type_gate
             if len(known) == 1 and self._support[label][known[0]] < MIN_SUPPORT:
@@ -455,8 +489,12 @@ def decide(
     if kind == "n":
         return "unknown", None, name, candidates
     if kind == "r":
-        # Not ours at all ("elsewhere"): no topics to suggest either.
-        return _ROUTES[name], None, None, () if name == "elsewhere" else candidates
+        # Clearly nobody's business ("elsewhere" well ahead of every topic): suggest nothing.
+        if name == "elsewhere" and (
+            not topics or best - scores[f"t:{topics[0]}"] >= th.clarify_band
+        ):
+            return "unknown", None, None, ()
+        return _ROUTES[name], None, None, candidates
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     if best >= th.answer and best - second >= th.margin:
         return "topic", name, None, candidates

@@ -71,14 +71,16 @@ class Normaliser:
         text = self._phrases.sub(lambda m: self.lexicon.phrases[m.group(0)], text)
         return tuple(_TWO.sub(r"\1\2", _REPEAT.sub(r"\1", w)) for w in _WORD.findall(text))
 
-    def canonical(self, word: str) -> list[str]:
-        """Slang, then the English glossary, for one word (slang may chain: bkin→bikin→buat)."""
+    def canonical(self, word: str, english: bool = True) -> list[str]:
+        """Slang, then the English glossary unless `english` is false, for one word (slang
+        may chain: bkin→bikin→buat)."""
         for _ in range(2):
             mapped = self.lexicon.slang.get(word)
             if mapped is None or mapped == word:
                 break
             word = mapped
-        word = self.lexicon.english.get(word, word)
+        if english:
+            word = self.lexicon.english.get(word, word)
         return word.split()
 
     def tokens(self, text: str) -> list[str]:
