@@ -272,7 +272,7 @@ class Understanding:
         # names no route, topic or neighbouring service ("makasih" does, "help" does not).
         defining = [
             text
-            for route in ("queue", "announcements", "human", "elsewhere")
+            for route in _ROUTES
             for lang in LANGS
             for text in getattr(content.routes, route).get(lang)
         ]
