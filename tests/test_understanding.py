@@ -160,6 +160,14 @@ def test_one_word_answers_only_when_the_topic_uses_it_repeatedly(
     assert understanding.analyse("ig nya apa").topic_id == "kontak"
 
 
+@pytest.mark.parametrize("text", ["biaya?", "biayanya brp kak", "how much"])
+def test_a_bare_fee_question_asks_which_fee(understanding: Understanding, text: str) -> None:
+    analysis = understanding.analyse(text)
+    assert analysis.route == "clarify"
+    assert {"paspor-biaya", "izin-tinggal-biaya"} <= set(analysis.candidates)
+    assert understanding.analyse(f"{text} paspor").topic_id == "paspor-biaya"
+
+
 def test_ready_is_not_dropped_as_filler(understanding: Understanding) -> None:
     # "jadi" is filler in "jadi gini", but "paspor jadi kapan" asks when it is ready.
     assert understanding.analyse("how long until my passport is ready").topic_id == (

@@ -184,6 +184,7 @@ class Lexicon(Strict):
     stopwords: list[str]
     english_markers: list[str]
     doc_types: dict[str, list[str]]
+    vague: list[str] = []  # words that ask about a topic without naming it ("biaya", "syarat")
 
 
 class QueueService(Strict):

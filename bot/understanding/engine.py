@@ -197,6 +197,7 @@ class Understanding:
             content.lexicon, cache_dir / STEM_CACHE_FILE if cache_dir else None
         )
         self._stopwords = frozenset(content.lexicon.stopwords)
+        self._vague = frozenset(content.lexicon.vague)
         labels: list[str] = []
         docs: list[list[str]] = []
         ngram_docs: dict[str, list[str]] = defaultdict(list)
@@ -367,6 +368,10 @@ class Understanding:
                 scores=scores,
             )
         route, topic_id, neighbour_id, candidates = decide(scores, self.thresholds)
+        if core and route == "topic" and all(self._is_vague(w) for w in core):
+            # "biaya?" alone: the fees of a passport, of a stay permit…? Ask, do not guess.
+            route, topic_id = "clarify", None
+            candidates = candidates[:3]
         if route == "unknown" and neighbour_id is None:
             # Nothing else fits and every word is a small-talk word, in any order:
             # "terima kasih banyak ya kak", "thank you very much, bye".
@@ -387,6 +392,9 @@ class Understanding:
             normalised=normalised,
             scores=scores,
         )
+
+    def _is_vague(self, word: str) -> bool:
+        return word in self._vague or self.normaliser.stem(word) in self._vague
 
     def _after_greeting(self, words: list[str]) -> list[str]:
         """The words after a leading small-talk phrase, or `words` itself when there is none
