@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from itertools import pairwise
@@ -24,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-log = logging.getLogger(__name__)
+from bot.understanding.cache import write_cache
 
 Floats = npt.NDArray[np.float64]
 
@@ -159,18 +156,5 @@ def _read(path: Path | None, key: str, shape: tuple[int, int]) -> Floats | None:
 
 
 def _write(path: Path | None, key: str, weights: Floats) -> None:
-    """Best effort and atomic: a temporary file in the same folder, then a rename."""
-    if path is None:
-        return
-    tmp: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-        tmp = Path(name)
-        with os.fdopen(handle, "wb") as f:
-            np.savez(f, key=np.array(key), weights=weights)
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.warning("classifier cache not saved: %s", type(exc).__name__)
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+    if path is not None:
+        write_cache(path, lambda f: np.savez(f, key=np.array(key), weights=weights))

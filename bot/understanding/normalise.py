@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import os
 import re
 from functools import lru_cache
 from importlib.metadata import version
@@ -21,8 +19,7 @@ from Sastrawi.Stemmer.Stemmer import Stemmer
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
 from bot.content.models import Lexicon
-
-log = logging.getLogger(__name__)
+from bot.understanding.cache import write_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
 _REPEAT = re.compile(r"(.)\1{2,}")
@@ -119,14 +116,8 @@ class Normaliser:
         """Keep the stem cache for the next start when it grew; best effort, atomic."""
         if self._cache_path is None or len(self._stems) == self._stems_loaded:
             return
-        tmp = self._cache_path.with_name(f"{self._cache_path.name}.{os.getpid()}.tmp")
-        try:
-            self._cache_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"key": self._cache_key, "stems": self._stems}), "utf-8")
-            os.replace(tmp, self._cache_path)
-        except OSError as exc:
-            log.warning("stem cache not saved: %s", type(exc).__name__)
-            tmp.unlink(missing_ok=True)
+        data = json.dumps({"key": self._cache_key, "stems": self._stems}).encode()
+        write_cache(self._cache_path, lambda f: f.write(data))
 
     def english_share(self, text: str) -> float:
         """Share of words that read as English (0..1)."""
