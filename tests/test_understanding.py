@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import get_args
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from benchmarks.accuracy import evaluate, load_rows
 from bot.understanding import Understanding
 from bot.understanding.classifier import CACHE_FILE as CLASSIFIER_CACHE_FILE
 from bot.understanding.classifier import Classifier
+from bot.understanding.engine import Route
 from bot.understanding.normalise import STEM_CACHE_FILE
 
 # Recorded with `python -m benchmarks.accuracy --split dev` (see BENCHMARKS.md); the test
@@ -213,3 +217,16 @@ def test_classifier_weights_learned_for_other_labels_are_not_reused(tmp_path: Pa
         again = Classifier(samples, ["t:damaged", "t:lost", "t:permit"], cache)  # not a crash
         assert again.probabilities(["hilang"]) == learned
         assert cache.read_bytes().startswith(b"PK")  # rewritten
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=300))
+def test_any_text_gets_a_valid_analysis(understanding: Understanding, text: str) -> None:
+    analysis = understanding.analyse(text)
+    assert analysis.route in get_args(Route)
+    topics = understanding.content.topics
+    assert analysis.topic_id is None or analysis.topic_id in topics
+    assert set(analysis.candidates) <= set(topics) and set(analysis.suggestions) <= set(topics)
+    assert all(0.0 <= value < 2.0 for value in analysis.scores.values())
