@@ -35,6 +35,8 @@ from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.queue.api import queue_routes
 from bot.store import Store
 from bot.store.db import Clock, utcnow
+from bot.store.retention import INTERVAL_SECONDS as RETENTION_INTERVAL_SECONDS
+from bot.store.retention import forget_expired
 from bot.understanding import Understanding
 
 log = logging.getLogger(__name__)
@@ -158,6 +160,15 @@ class _Server(uvicorn.Server):
         yield
 
 
+async def _forget_expired_hourly(store: Store) -> None:
+    while True:
+        try:
+            await forget_expired(store)
+        except Exception:  # a failed sweep is retried next hour; the bot keeps running
+            log.exception("retention sweep failed")
+        await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
+
+
 async def serve(settings: Settings) -> None:
     """`ukkbot run`: every configured channel in one process until SIGINT/SIGTERM."""
     app = await build_app(settings)
@@ -171,6 +182,7 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     outbox: asyncio.Task[None] | None = None
+    sweeper = asyncio.create_task(_forget_expired_hourly(app.services.store))
     try:
         if app.telegram is not None:
             await app.telegram.start()
@@ -181,9 +193,10 @@ async def serve(settings: Settings) -> None:
         log.info("web chat at http://%s:%s", settings.HTTP_HOST, settings.HTTP_PORT)
         await server.serve()
     finally:
-        if outbox is not None:
-            outbox.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await outbox
+        for task in (outbox, sweeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await app.close()
         log.info("stopped")

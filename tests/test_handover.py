@@ -13,6 +13,7 @@ from bot.content import Content
 from bot.context import Services
 from bot.core import Incoming, Reply
 from bot.store import Store
+from bot.store.retention import forget_expired
 from bot.understanding import Understanding
 from tests.conftest import FixedClock, all_text
 
@@ -119,6 +120,23 @@ async def test_hand_overs_and_their_messages_are_deleted_after_ninety_days(
     assert keys == ["handover:2"]
     rows = await store.db.execute_fetchall("SELECT id, chat_key FROM handovers")
     assert [tuple(row) for row in rows] == [(2, "8")]
+
+
+async def test_the_hourly_sweep_forgets_old_hand_overs_even_when_no_new_one_starts(
+    assistant: Assistant, store: Store, clock: FixedClock
+) -> None:
+    await say(assistant, "/petugas Pertanyaan lama")
+    await store.record_question("resep rendang", "unknown")
+    clock.now += dt.timedelta(days=89)
+    await say(assistant, "/petugas Pertanyaan kedua", user="8")
+    await forget_expired(store)
+    assert [key for key, _, _ in await outbox(store)] == ["handover:1", "handover:2"]
+    clock.now += dt.timedelta(days=2)  # the first is now 91 days old, the second 2
+    await forget_expired(store)
+    assert [key for key, _, _ in await outbox(store)] == ["handover:2"]
+    rows = await store.db.execute_fetchall("SELECT id FROM handovers")
+    assert [row[0] for row in rows] == [2]
+    assert await store.db.execute_fetchall("SELECT * FROM questions") == []
 
 
 async def test_a_long_question_is_shortened_to_one_staff_message(

@@ -44,13 +44,8 @@ async def open_handover(
     now: dt.datetime,
 ) -> Handover:
     """A new hand-over; `waiting` when the bot still has to ask for the question. Old ones and
-    their messages are forgotten here, so nothing is kept beyond the retention."""
-    cutoff = as_text(now - RETENTION)
-    await db.execute("DELETE FROM handovers WHERE created_at < ?", (cutoff,))
-    await db.execute(
-        "DELETE FROM outbox WHERE key >= ? AND key < ? AND created_at < ?",
-        (f"{OUTBOX_KEY}:", f"{OUTBOX_KEY};", cutoff),
-    )
+    their messages are forgotten here too (and hourly by `ukkbot run`, see retention.py)."""
+    await forget_old_handovers(db, now)
     await db.execute(
         "UPDATE handovers SET waiting = 0 WHERE channel = ? AND chat_key = ?", (channel, chat_key)
     )
@@ -61,6 +56,16 @@ async def open_handover(
     )
     assert cursor.lastrowid is not None
     return Handover(cursor.lastrowid, channel, chat_key, lang)
+
+
+async def forget_old_handovers(db: aiosqlite.Connection, now: dt.datetime) -> None:
+    """Delete hand-overs older than the retention and the messages they sent."""
+    cutoff = as_text(now - RETENTION)
+    await db.execute("DELETE FROM handovers WHERE created_at < ?", (cutoff,))
+    await db.execute(
+        "DELETE FROM outbox WHERE key >= ? AND key < ? AND created_at < ?",
+        (f"{OUTBOX_KEY}:", f"{OUTBOX_KEY};", cutoff),
+    )
 
 
 async def waiting_handover(
