@@ -385,6 +385,36 @@ async def test_other_graph_errors_are_not_retried(tmp_path: Path, clock: FixedCl
         await harness.close()
 
 
+@pytest.mark.parametrize("failure", ["server error", "network"])
+async def test_an_answer_that_meets_a_graph_outage_is_resent_from_the_outbox(
+    tmp_path: Path, clock: FixedClock, failure: str
+) -> None:
+    graph = FakeGraphApi(fail_next=[(503, {})] if failure == "server error" else [])
+    if failure == "network":
+        answer = graph.answer
+
+        def unreachable_once(request: httpx.Request) -> httpx.Response:
+            if not graph.requests:
+                graph.requests.append(request)
+                raise httpx.ConnectError("graph.test unreachable", request=request)
+            return answer(request)
+
+        graph.answer = unreachable_once  # type: ignore[method-assign]
+    harness = await make_harness(tmp_path / "o.sqlite3", clock, graph)
+    try:
+        await harness.post(payload("text"))
+        store = harness.app.services.store
+        [row] = await store.db.execute_fetchall("SELECT key, chat_key FROM outbox")
+        assert tuple(row) == (f"whatsapp-answer:{TEXT_WAMID}", PERSON)
+        failed = len(graph.requests)
+        assert await harness.app.outbox_worker().drain() == 1
+        resent = graph.sent()[failed:]
+        assert resent and all(m["to"] == PERSON for m in resent)
+        assert "paspor" in graph.texts().lower()
+    finally:
+        await harness.close()
+
+
 # --- proactive messages ------------------------------------------------------------------
 
 ALERT = [Reply("Nomor antrian **A-025** dipanggil.\n\nSilakan ke loket 2.")]

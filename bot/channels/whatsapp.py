@@ -40,7 +40,7 @@ from bot.limits import (
     WHATSAPP_TEXT,
 )
 from bot.markup import split_text, to_whatsapp
-from bot.outbox import Undeliverable
+from bot.outbox import Undeliverable, enqueue
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,10 @@ FIRST_BACKOFF = 1.0  # seconds before the first resend; doubles each time
 ERROR_OUTSIDE_WINDOW = 131047
 # 130429: the number's throughput; 131056: too many messages to one user. Both pass with time.
 RETRY_ERRORS = frozenset({130429, 131056})
+# An answer that met a Graph server error or a network failure is resent through the outbox
+# under this key for this long; after that the question is stale.
+RETRY_OUTBOX_KEY = "whatsapp-answer"
+RETRY_ANSWER_FOR = dt.timedelta(hours=1)
 # The alert text is one body parameter; leave room for the template's own words.
 ALERT_PARAMETER = WHATSAPP_TEMPLATE_BODY - 200
 ELLIPSIS = "…"
@@ -549,7 +553,34 @@ class WhatsAppChannel:
             display_name=message.name,
         )
         replies = await self.assistant.handle(incoming)
-        await self.sender.deliver(message.sender, replies, await self._lang(incoming))
+        lang = await self._lang(incoming)
+        for i, reply in enumerate(replies):
+            try:
+                await self.sender.deliver(message.sender, [reply], lang)
+            except (GraphError, httpx.TransportError) as exc:
+                if isinstance(exc, GraphError) and exc.status < 500:
+                    raise  # refused for good: resending will not help
+                await self._retry_later(message, replies[i:], exc)
+                return
+
+    async def _retry_later(
+        self, message: InboundMessage, replies: list[Reply], error: Exception
+    ) -> None:
+        """Graph had a server error or could not be reached: the answer (from the reply that
+        failed on) goes to the outbox, which resends it with backoff for RETRY_ANSWER_FOR. A
+        reply whose first part did arrive may then be seen twice; without this it was lost."""
+        log.warning("whatsapp: answer to %s queued for resending: %s", message.wamid, error)
+        now = self.store.clock()
+        async with self.store.transaction() as db:
+            await enqueue(
+                db,
+                f"{RETRY_OUTBOX_KEY}:{message.wamid}",
+                CHANNEL,
+                message.sender,
+                replies,
+                now,
+                expires_at=now + RETRY_ANSWER_FOR,
+            )
 
     async def _lang(self, incoming: Incoming) -> Lang:
         """The language the assistant answered in, decided as it does: the stored choice, else
