@@ -193,9 +193,11 @@ class Understanding:
         self.content = content
         self.thresholds = thresholds or Thresholds()
         self.ticket_letters = content.queue.letters.lower()  # the services in content/queue.yaml
-        self.normaliser = Normaliser(
-            content.lexicon, cache_dir / STEM_CACHE_FILE if cache_dir else None
-        )
+
+        def cached(name: str) -> Path | None:
+            return cache_dir / name if cache_dir else None
+
+        self.normaliser = Normaliser(content.lexicon, cached(STEM_CACHE_FILE))
         self._stopwords = frozenset(content.lexicon.stopwords)
         self._vague = frozenset(content.lexicon.vague)
         labels: list[str] = []
@@ -243,9 +245,7 @@ class Understanding:
             self._support[label].update(set(tokens))
         self._exact = {words: next(iter(ls)) for words, ls in owners.items() if len(ls) == 1}
         self._bm25 = _BM25(docs)
-        self._classifier = Classifier(
-            docs, labels, cache_dir / CLASSIFIER_CACHE_FILE if cache_dir else None
-        )
+        self._classifier = Classifier(docs, labels, cached(CLASSIFIER_CACHE_FILE))
         # One document per label as well: a topic whose many questions use the words asked
         # beats a topic where one sample question happens to mention them.
         self._label_names = list(label_docs)
@@ -296,16 +296,17 @@ class Understanding:
             self.normaliser.stem(word)
         self.normaliser.save_stems()
 
-    def _content_words(self, text: str, keep_stopwords: bool = False) -> list[str]:
-        stop = self._stopwords
-        words = [w for raw in self.normaliser.words(text) for w in self.normaliser.canonical(raw)]
-        return words if keep_stopwords else [w for w in words if w not in stop]
-
-    def _chat_words(self, text: str) -> list[str]:
-        """Words for small-talk matching: slang resolved but English kept as typed, so that
+    def _content_words(
+        self, text: str, keep_stopwords: bool = False, english: bool = True
+    ) -> list[str]:
+        """Canonical words. `english=False` keeps English as typed, for small-talk matching:
         "fine" stays "fine" and does not become "denda" (an overstay fine)."""
         normaliser = self.normaliser
-        return [w for raw in normaliser.words(text) for w in normaliser.canonical(raw, False)]
+        words = [w for raw in normaliser.words(text) for w in normaliser.canonical(raw, english)]
+        return words if keep_stopwords else [w for w in words if w not in self._stopwords]
+
+    def _chat_words(self, text: str) -> list[str]:
+        return self._content_words(text, keep_stopwords=True, english=False)
 
     def detect_language(self, text: str) -> Lang | None:
         """English or Indonesian, or None when the message gives no clue (e.g. "itas")."""
