@@ -16,15 +16,17 @@ from urllib.parse import urlparse
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import guard
 from bot.assistant import Assistant
 from bot.broadcast import BroadcastHook
 from bot.channels.telegram import CHANNEL as TELEGRAM_CHANNEL
 from bot.channels.telegram import TelegramChannel, build_application
-from bot.channels.web import web_routes
+from bot.channels.web import chat_page_html, web_routes
 from bot.channels.whatsapp import CHANNEL as WHATSAPP_CHANNEL
 from bot.channels.whatsapp import WEBHOOK_PATH as WHATSAPP_WEBHOOK_PATH
 from bot.channels.whatsapp import RedactVerifyToken, Sleep, WhatsAppChannel
@@ -143,12 +145,20 @@ def build_http(app: App) -> Starlette:
         *queue_routes(app.services, app.settings.QUEUE_API_TOKEN),
         Route("/healthz", healthz),
     ]
+    limits = {"/api/chat": guard.WEB_CHAT_BODY, "/api/queue": guard.QUEUE_BODY}
     if app.telegram is not None and app.settings.TELEGRAM_WEBHOOK_URL:
         path = urlparse(app.settings.TELEGRAM_WEBHOOK_URL).path or TELEGRAM_WEBHOOK_PATH
         routes.append(app.telegram.webhook_route(path))
+        limits[path] = guard.TELEGRAM_BODY
     if app.whatsapp is not None:
         routes.extend(app.whatsapp.webhook_routes())
-    return Starlette(routes=routes)
+        limits[WHATSAPP_WEBHOOK_PATH] = guard.WHATSAPP_BODY
+    csp = guard.content_security_policy(app.settings.ALLOWED_ORIGINS, [chat_page_html()])
+    middleware = [  # outermost first: a refused body still gets the headers
+        Middleware(guard.SecurityHeaders, csp=csp),
+        Middleware(guard.BodyLimit, limits=limits, default=guard.DEFAULT_BODY),
+    ]
+    return Starlette(routes=routes, middleware=middleware)
 
 
 class _Server(uvicorn.Server):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class SettingsError(Exception):
@@ -47,10 +50,21 @@ class Settings(BaseSettings):
     QUEUE_API_TOKEN: SecretStr | None = None
     TIMEZONE: str = "Asia/Jakarta"
     BROADCAST_RATE: float = Field(default=25.0, gt=0)  # outbox messages a second per channel
+    # Sites that may embed the web chat (scheme://host[:port]), comma separated.
+    ALLOWED_ORIGINS: Annotated[list[str], NoDecode] = []
+    LOG_FORMAT: Literal["text", "json"] = "text"
 
-    _split_admins = field_validator("ADMIN_TELEGRAM_IDS", "ADMIN_WHATSAPP_NUMBERS", mode="before")(
-        _split_list
-    )
+    _split_lists = field_validator(
+        "ADMIN_TELEGRAM_IDS", "ADMIN_WHATSAPP_NUMBERS", "ALLOWED_ORIGINS", mode="before"
+    )(_split_list)
+
+    @field_validator("ALLOWED_ORIGINS")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin such as https://mpp.example.go.id")
+        return value
 
     @field_validator("CONTENT_DIR")
     @classmethod

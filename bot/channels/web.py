@@ -13,15 +13,13 @@ from starlette.routing import Route
 
 from bot.assistant import Assistant
 from bot.core import MAX_ACTION_BYTES, Incoming, Reply
+from bot.guard import BadJson, read_json
 from bot.markup import to_plain
 
 CHANNEL = "web"
 MAX_TEXT_CHARS = 1000
 PNG_DATA_URL = "data:image/png;base64,"
-_CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; "
-    "script-src 'unsafe-inline'"
-)
+_FIELDS = frozenset({"session", "text", "action"})
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -52,6 +50,9 @@ def parse_chat(body: Any, lang_hint: str | None) -> Incoming | str:
     """The request body as an Incoming, or a one-line message saying what is wrong."""
     if not isinstance(body, dict):
         return "body must be a JSON object"
+    unknown = sorted(set(body) - _FIELDS)
+    if unknown:
+        return f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(sorted(_FIELDS))}"
     session = body.get("session")
     if not isinstance(session, str) or not _SESSION.match(session):
         return "session must be 8-64 letters, digits, '-' or '_'"
@@ -67,18 +68,23 @@ def parse_chat(body: Any, lang_hint: str | None) -> Incoming | str:
     return Incoming(CHANNEL, session, session, text=text, lang_hint=lang_hint)
 
 
+def chat_page_html() -> str:
+    """The chat page (its Content-Security-Policy comes from bot.guard, like every header)."""
+    return (resources.files("bot.channels") / "static" / "chat.html").read_text(encoding="utf-8")
+
+
 def web_routes(assistant: Assistant) -> list[Route]:
     """The chat page and its API."""
-    page = (resources.files("bot.channels") / "static" / "chat.html").read_text(encoding="utf-8")
+    page = chat_page_html()
 
     async def chat_page(request: Request) -> Response:
-        return HTMLResponse(page, headers={"Content-Security-Policy": _CSP})
+        return HTMLResponse(page)
 
     async def chat_api(request: Request) -> Response:
         try:
-            body = await request.json()
-        except ValueError:
-            return _bad("body must be JSON")
+            body = await read_json(request)
+        except BadJson as error:
+            return _bad(str(error))
         accept = request.headers.get("accept-language", "")
         incoming = parse_chat(body, accept.split(",")[0].strip() or None)
         if isinstance(incoming, str):

@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -28,6 +27,7 @@ from bot.assistant import Assistant
 from bot.config import Settings, SettingsError, check_whatsapp
 from bot.content import Content
 from bot.core import Incoming, Lang, Location, Option, Reply, Role, lang_from_hint
+from bot.guard import parse_json
 from bot.limits import (
     WHATSAPP_BUTTON_TITLE,
     WHATSAPP_BUTTONS,
@@ -475,7 +475,7 @@ class WhatsAppChannel:
             if not valid_signature(body, request.headers.get(SIGNATURE_HEADER), self._secret):
                 return Response(status_code=403)
             try:
-                notification = parse_webhook(json.loads(body))
+                notification = parse_webhook(parse_json(body))
             except (ValueError, AttributeError, TypeError):
                 return Response(status_code=400)
             for recipient in notification.window_closed:
