@@ -10,7 +10,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import httpx
@@ -35,6 +35,7 @@ from bot.content import load_content
 from bot.context import Services
 from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.queue.api import queue_routes
+from bot.ratelimit import ChatLimiter
 from bot.store import Store
 from bot.store.db import Clock, utcnow
 from bot.store.retention import INTERVAL_SECONDS as RETENTION_INTERVAL_SECONDS
@@ -55,6 +56,7 @@ class App:
     assistant: Assistant
     telegram: TelegramChannel | None = None
     whatsapp: WhatsAppChannel | None = None
+    chat_limiter: ChatLimiter = field(default_factory=ChatLimiter)
 
     def outbox_worker(self) -> OutboxWorker:
         """The worker that sends reminders and broadcasts through every channel able to send
@@ -141,7 +143,7 @@ def build_http(app: App) -> Starlette:
         return JSONResponse(body, status_code=200 if database == "ok" else 503)
 
     routes = [
-        *web_routes(app.assistant),
+        *web_routes(app.assistant, app.chat_limiter),
         *queue_routes(app.services, app.settings.QUEUE_API_TOKEN),
         Route("/healthz", healthz),
     ]

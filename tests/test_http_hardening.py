@@ -5,6 +5,7 @@ with a 4xx and never a 500: known bad bodies, body limits, security headers, and
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +24,7 @@ from bot.app import App, build_app, build_http
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel, build_application
 from bot.channels.web import chat_page_html
 from bot.config import load_settings
+from bot.ratelimit import ChatLimiter
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 from tests.fake_telegram import FakeBotApi, text_update
 from tests.fake_whatsapp import FakeGraphApi, payload, signature
@@ -85,6 +87,7 @@ async def server(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Server]:
     app.telegram = TelegramChannel(
         build_application(settings, request=FakeBotApi()), app.assistant, settings
     )
+    app.chat_limiter = ChatLimiter(itertools.count(step=60).__next__)  # never in the way here
     transport = httpx.ASGITransport(app=build_http(app), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as client:
         yield Server(app, client)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 import re
 from importlib import resources
 from typing import Any
@@ -12,9 +13,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bot.assistant import Assistant
-from bot.core import MAX_ACTION_BYTES, Incoming, Reply
+from bot.core import MAX_ACTION_BYTES, Incoming, Reply, lang_from_hint
 from bot.guard import BadJson, read_json
 from bot.markup import to_plain
+from bot.ratelimit import ChatLimiter, Kind
+from handlers.statistics import FEEDBACK_ACTION
 
 CHANNEL = "web"
 MAX_TEXT_CHARS = 1000
@@ -73,9 +76,25 @@ def chat_page_html() -> str:
     return (resources.files("bot.channels") / "static" / "chat.html").read_text(encoding="utf-8")
 
 
-def web_routes(assistant: Assistant) -> list[Route]:
+def kind_of(incoming: Incoming) -> Kind:
+    """Which rate limit an act counts against."""
+    if incoming.action is not None:
+        return "vote" if incoming.action.startswith(f"{FEEDBACK_ACTION}:") else "message"
+    return "command" if (incoming.text or "").lstrip().startswith("/") else "message"
+
+
+def web_routes(assistant: Assistant, limiter: ChatLimiter) -> list[Route]:
     """The chat page and its API."""
     page = chat_page_html()
+
+    async def slow_down(incoming: Incoming, wait: float) -> Response:
+        """429 with a polite reply in the session's language, shown like any other."""
+        store = assistant.services.store
+        lang = await store.get_language(CHANNEL, incoming.user_key)
+        text = assistant.services.content.t("slow_down", lang or lang_from_hint(incoming.lang_hint))
+        seconds = str(math.ceil(wait))
+        body = {"error": text, "replies": [reply_json(Reply(text))]}
+        return JSONResponse(body, status_code=429, headers={"Retry-After": seconds})
 
     async def chat_page(request: Request) -> Response:
         return HTMLResponse(page)
@@ -89,6 +108,10 @@ def web_routes(assistant: Assistant) -> list[Route]:
         incoming = parse_chat(body, accept.split(",")[0].strip() or None)
         if isinstance(incoming, str):
             return _bad(incoming)
+        address = request.client.host if request.client else ""
+        wait = limiter.check(kind_of(incoming), incoming.user_key, address)
+        if wait:
+            return await slow_down(incoming, wait)
         replies = await assistant.handle(incoming)
         return JSONResponse({"replies": [reply_json(r) for r in replies]})
 

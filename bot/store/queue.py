@@ -17,6 +17,7 @@ from bot.queue.state import Call, QueueState, Status
 from bot.store.db import as_text, from_text
 
 RECENT_CALLS = 11  # enough for the estimate's last ten intervals
+MAX_AUDIT_ACTION_CHARS = 120  # "/set A 25" or an API body fits; a long refused argument is cut
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ async def add_audit(
 ) -> None:
     await db.execute(
         "INSERT INTO audit (at, channel, user_key, action, outcome) VALUES (?, ?, ?, ?, ?)",
-        (as_text(now), channel, user_key, action, outcome),
+        # Capped: anyone can make a refused attempt, and it should not grow the table at will.
+        (as_text(now), channel, user_key, action[:MAX_AUDIT_ACTION_CHARS], outcome),
     )
 
 
