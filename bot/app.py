@@ -15,13 +15,14 @@ from urllib.parse import urlparse
 
 import httpx
 import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot import guard
+from bot import guard, metrics
 from bot.assistant import Assistant
 from bot.broadcast import BroadcastHook
 from bot.channels.telegram import CHANNEL as TELEGRAM_CHANNEL
@@ -33,10 +34,11 @@ from bot.channels.whatsapp import RedactVerifyToken, Sleep, WhatsAppChannel
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
-from bot.outbox import OutboxWorker, RateLimiter, Sender
+from bot.outbox import OutboxWorker, RateLimiter, Sender, pending_by_class
 from bot.queue.api import queue_routes
 from bot.ratelimit import ChatLimiter
 from bot.store import Store
+from bot.store.announcements import broadcast_progress, latest_broadcast
 from bot.store.db import Clock, utcnow
 from bot.store.retention import INTERVAL_SECONDS as RETENTION_INTERVAL_SECONDS
 from bot.store.retention import forget_expired
@@ -142,10 +144,24 @@ def build_http(app: App) -> Starlette:
         }
         return JSONResponse(body, status_code=200 if database == "ok" else 503)
 
+    async def scrape(request: Request) -> Response:
+        """Prometheus text format; the gauges are read from the database now."""
+        reader = app.services.store.reader
+        metrics.OUTBOX_PENDING.clear()
+        for name, count in (await pending_by_class(reader)).items():
+            metrics.OUTBOX_PENDING.labels(name).set(count)
+        metrics.BROADCAST.clear()
+        latest = await latest_broadcast(reader)
+        if latest is not None:
+            for outcome, count in (await broadcast_progress(reader, latest)).items():
+                metrics.BROADCAST.labels(str(latest), outcome).set(count)
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
     routes = [
         *web_routes(app.assistant, app.chat_limiter),
         *queue_routes(app.services, app.settings.QUEUE_API_TOKEN),
         Route("/healthz", healthz),
+        Route("/metrics", scrape, methods=["GET"]),
     ]
     limits = {"/api/chat": guard.WEB_CHAT_BODY, "/api/queue": guard.QUEUE_BODY}
     if app.telegram is not None and app.settings.TELEGRAM_WEBHOOK_URL:

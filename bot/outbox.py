@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from bot import metrics
 from bot.core import Location, Option, Reply
 from bot.store import Store
 from bot.store.db import as_text, from_text
@@ -270,6 +271,7 @@ class OutboxWorker:
         done_at = None if outcome is None else as_text(now)
         backoff = min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
         not_before = as_text(now + backoff) if outcome is None else None
+        metrics.SENDS.labels(row["channel"], outcome or "retry").inc()
         async with self.store.transaction() as db:
             await db.execute(
                 "UPDATE outbox SET attempts = ?, last_error = ?, done_at = ?, outcome = ?, "
@@ -278,3 +280,12 @@ class OutboxWorker:
             )
             if outcome is not None and self.on_done is not None:
                 await self.on_done(db, row, outcome, error)
+
+
+async def pending_by_class(db: aiosqlite.Connection) -> dict[str, int]:
+    """Messages not sent yet by class, the key's first part (queue-alert, broadcast, …)."""
+    rows = await db.execute_fetchall(
+        "SELECT substr(key, 1, instr(key || ':', ':') - 1) AS class, COUNT(*) AS n "
+        "FROM outbox INDEXED BY outbox_pending WHERE done_at IS NULL GROUP BY 1"
+    )
+    return {row["class"]: row["n"] for row in rows}

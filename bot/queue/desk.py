@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot import metrics
 from bot.content.models import QueueService
 from bot.context import Services
 from bot.core import Lang, Option, Reply
@@ -88,6 +89,8 @@ class QueueDesk:
             if kind is not None:
                 await repo.add_call(db, day, letter, Call(new.now_serving, kind, now))
                 alerts = await self._queue_alerts(db, day, new, now)
+        if kind is not None:
+            metrics.QUEUE_CALLS.labels(letter, kind).inc()
         if alerts:
             self.services.outbox_wake.set()
         return new

@@ -274,6 +274,15 @@ async def broadcast_pending(db: aiosqlite.Connection, announcement_id: int) -> b
     return bool(rows)
 
 
+async def latest_broadcast(db: aiosqlite.Connection) -> int | None:
+    """The id of the announcement broadcast last, if any."""
+    rows = await db.execute_fetchall(
+        "SELECT id FROM announcements WHERE broadcast_at IS NOT NULL "
+        "ORDER BY broadcast_at DESC, id DESC LIMIT 1"
+    )
+    return next((row["id"] for row in rows), None)
+
+
 async def broadcast_progress(db: aiosqlite.Connection, announcement_id: int) -> dict[str, int]:
     """Rows of the broadcast by outcome, with "pending" for those not done yet."""
     prefix = broadcast_prefix(announcement_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from bot import metrics
 from bot.core import Lang
 
 Clock = Callable[[], dt.datetime]
@@ -164,10 +166,12 @@ class Store:
                 await self._db.execute("BEGIN IMMEDIATE")
                 try:
                     yield self._db
-                except BaseException:
+                    await self._db.commit()
+                except BaseException as exc:
+                    if isinstance(exc, sqlite3.Error):
+                        metrics.DB_WRITE_ERRORS.inc()
                     await self._db.rollback()
                     raise
-                await self._db.commit()
             finally:
                 self._writer = None
 
