@@ -58,6 +58,11 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def latest_migration() -> int:
+    """The schema version this code migrates a database to."""
+    return max(number for number, _ in _migrations())
+
+
 async def _connect(path: Path | str) -> aiosqlite.Connection:
     db = await aiosqlite.connect(path, isolation_level=None)
     db.row_factory = aiosqlite.Row
