@@ -33,17 +33,18 @@ async def test_a_backup_taken_under_load_restores_every_row_written_before_it(
     live = tmp_path / "live.sqlite3"
     store = await Store.open(live, clock=clock)
     committed = 0
-    stop = asyncio.Event()
+    stop, warmed_up = asyncio.Event(), asyncio.Event()
 
     async def write() -> None:
         nonlocal committed
         while not stop.is_set():
             await store.touch_user("web", f"user-{committed:06d}")
             committed += 1
+            if committed == 300:
+                warmed_up.set()
 
     writer = asyncio.create_task(write())
-    while committed < 300:
-        await asyncio.sleep(0)
+    await warmed_up.wait()
     before = committed
     await asyncio.to_thread(backup, live, tmp_path / "taken.sqlite3")
     after = committed
