@@ -34,6 +34,7 @@ from bot.channels.whatsapp import RedactVerifyToken, Sleep, WhatsAppChannel
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
+from bot.logs import configure_logging
 from bot.outbox import OutboxWorker, RateLimiter, Sender, pending_by_class
 from bot.queue.api import queue_routes
 from bot.ratelimit import ChatLimiter
@@ -199,9 +200,11 @@ async def _forget_expired_hourly(store: Store) -> None:
 
 async def serve(settings: Settings) -> None:
     """`ukkbot run`: every configured channel in one process until SIGINT/SIGTERM."""
+    configure_logging(settings)
     app = await build_app(settings)
+    # log_config=None: uvicorn's lines go through our handler (one line, masked) too.
     config = uvicorn.Config(
-        build_http(app), host=settings.HTTP_HOST, port=settings.HTTP_PORT, log_level="info"
+        build_http(app), host=settings.HTTP_HOST, port=settings.HTTP_PORT, log_config=None
     )
     server = _Server(config)
     if app.whatsapp is not None:  # after uvicorn.Config, which sets up its loggers
