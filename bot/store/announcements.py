@@ -1,23 +1,22 @@
 """Announcement tables: announcements, the drafting conversation, subscriptions and the
 broadcast rows in the outbox.
 
-Functions take the connection, like bot/store/queue.py: writes run inside the caller's
-`store.transaction()`.
+Functions take the connection, like every table module: writes run inside the caller's
+`store.transaction()`. The broadcast rows themselves live in the outbox (bot/store/outbox.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal
 
-import aiosqlite
-
 from bot.core import Lang
-from bot.store.db import as_text
+from bot.store import outbox
+from bot.store.db import Connection, Row, as_text
 
 Step = Literal["text_id", "text_en", "expiry", "confirm"]
-OUTCOMES = ("sent", "failed", "skipped", "expired")
 BROADCAST_KEY = "ann"  # outbox keys: ann:<id>:<channel>:<chat>
 SUMMARY_KEY = "annsum"  # the creator's summary: annsum:<id>
 LIST_LIMIT = 20
@@ -57,7 +56,7 @@ def _day(text: str | None) -> dt.date | None:
     return None if text is None else dt.date.fromisoformat(text)
 
 
-def _announcement(row: aiosqlite.Row) -> Announcement:
+def _announcement(row: Row) -> Announcement:
     return Announcement(
         row["id"],
         row["text_id"],
@@ -75,7 +74,7 @@ def broadcast_prefix(announcement_id: int) -> str:
     return f"{BROADCAST_KEY}:{announcement_id}:"
 
 
-async def get_draft(db: aiosqlite.Connection, channel: str, user_key: str) -> Draft | None:
+async def get_draft(db: Connection, channel: str, user_key: str) -> Draft | None:
     rows = await db.execute_fetchall(
         "SELECT * FROM announcement_drafts WHERE channel = ? AND user_key = ?", (channel, user_key)
     )
@@ -86,7 +85,7 @@ async def get_draft(db: aiosqlite.Connection, channel: str, user_key: str) -> Dr
 
 
 async def save_draft(
-    db: aiosqlite.Connection, channel: str, user_key: str, draft: Draft, now: dt.datetime
+    db: Connection, channel: str, user_key: str, draft: Draft, now: dt.datetime
 ) -> None:
     await db.execute(
         "INSERT INTO announcement_drafts (channel, user_key, step, text_id, text_en, expires_on, "
@@ -105,14 +104,14 @@ async def save_draft(
     )
 
 
-async def delete_draft(db: aiosqlite.Connection, channel: str, user_key: str) -> None:
+async def delete_draft(db: Connection, channel: str, user_key: str) -> None:
     await db.execute(
         "DELETE FROM announcement_drafts WHERE channel = ? AND user_key = ?", (channel, user_key)
     )
 
 
 async def add_announcement(
-    db: aiosqlite.Connection,
+    db: Connection,
     draft: Draft,
     channel: str,
     user_key: str,
@@ -137,12 +136,12 @@ async def add_announcement(
     return cursor.lastrowid
 
 
-async def get_announcement(db: aiosqlite.Connection, announcement_id: int) -> Announcement | None:
+async def get_announcement(db: Connection, announcement_id: int) -> Announcement | None:
     rows = await db.execute_fetchall("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
     return next((_announcement(row) for row in rows), None)
 
 
-async def active_announcements(db: aiosqlite.Connection, day: dt.date) -> list[Announcement]:
+async def active_announcements(db: Connection, day: dt.date) -> list[Announcement]:
     """Announcements showing on local `day`, newest first: not ended, not past their expiry."""
     rows = await db.execute_fetchall(
         "SELECT * FROM announcements WHERE ended_at IS NULL "
@@ -152,7 +151,7 @@ async def active_announcements(db: aiosqlite.Connection, day: dt.date) -> list[A
     return [_announcement(row) for row in rows]
 
 
-async def recent_announcements(db: aiosqlite.Connection) -> list[Announcement]:
+async def recent_announcements(db: Connection) -> list[Announcement]:
     """The latest announcements, ended and expired ones too (for staff), newest first."""
     rows = await db.execute_fetchall(
         "SELECT * FROM announcements ORDER BY id DESC LIMIT ?", (LIST_LIMIT,)
@@ -160,9 +159,7 @@ async def recent_announcements(db: aiosqlite.Connection) -> list[Announcement]:
     return [_announcement(row) for row in rows]
 
 
-async def update_text(
-    db: aiosqlite.Connection, announcement_id: int, lang: Lang, text: str
-) -> bool:
+async def update_text(db: Connection, announcement_id: int, lang: Lang, text: str) -> bool:
     column = "text_en" if lang == "en" else "text_id"
     cursor = await db.execute(
         f"UPDATE announcements SET {column} = ? WHERE id = ?", (text, announcement_id)
@@ -170,9 +167,7 @@ async def update_text(
     return cursor.rowcount == 1
 
 
-async def end_announcement(
-    db: aiosqlite.Connection, announcement_id: int, now: dt.datetime
-) -> bool:
+async def end_announcement(db: Connection, announcement_id: int, now: dt.datetime) -> bool:
     """Stop showing it now; False when there is no such announcement or it had ended."""
     cursor = await db.execute(
         "UPDATE announcements SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
@@ -181,19 +176,15 @@ async def end_announcement(
     return cursor.rowcount == 1
 
 
-async def delete_announcement(db: aiosqlite.Connection, announcement_id: int) -> bool:
+async def delete_announcement(db: Connection, announcement_id: int) -> bool:
     """Delete it and any of its broadcast that has not gone out yet."""
-    prefix = broadcast_prefix(announcement_id)
-    await db.execute(
-        "DELETE FROM outbox WHERE done_at IS NULL AND key >= ? AND key < ?",
-        (prefix, prefix[:-1] + ";"),
-    )
+    await outbox.delete_unsent(db, broadcast_prefix(announcement_id))
     cursor = await db.execute("DELETE FROM announcements WHERE id = ?", (announcement_id,))
     return cursor.rowcount == 1
 
 
 async def subscribe(
-    db: aiosqlite.Connection, channel: str, chat_key: str, lang: Lang, now: dt.datetime
+    db: Connection, channel: str, chat_key: str, lang: Lang, now: dt.datetime
 ) -> bool:
     """Subscribe a chat (again); False when it already was."""
     rows = await db.execute_fetchall(
@@ -209,7 +200,7 @@ async def subscribe(
     return not was
 
 
-async def is_subscribed(db: aiosqlite.Connection, channel: str, chat_key: str) -> bool:
+async def is_subscribed(db: Connection, channel: str, chat_key: str) -> bool:
     rows = await db.execute_fetchall(
         "SELECT 1 FROM subscriptions WHERE channel = ? AND chat_key = ? AND active = 1",
         (channel, chat_key),
@@ -217,9 +208,7 @@ async def is_subscribed(db: aiosqlite.Connection, channel: str, chat_key: str) -
     return bool(rows)
 
 
-async def unsubscribe(
-    db: aiosqlite.Connection, channel: str, chat_key: str, now: dt.datetime
-) -> bool:
+async def unsubscribe(db: Connection, channel: str, chat_key: str, now: dt.datetime) -> bool:
     """Stop a chat's subscription (also when the person blocked the bot); False if none."""
     cursor = await db.execute(
         "UPDATE subscriptions SET active = 0, changed_at = ? "
@@ -230,59 +219,28 @@ async def unsubscribe(
 
 
 async def enqueue_broadcast(
-    db: aiosqlite.Connection,
+    db: Connection,
     announcement_id: int,
     replies: dict[Lang, str],
-    channels: frozenset[str],
+    channels: AbstractSet[str],
     now: dt.datetime,
 ) -> int:
-    """One outbox row per active subscriber on `channels`, in one statement (no subscriber list
-    is held in memory), in the language the person chose last (/bahasa) or subscribed in;
-    `replies` is the outbox JSON per language. How many rows were added."""
-    marks = ", ".join("?" * len(channels))
-    cursor = await db.execute(
-        "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at) "
-        "SELECT ? || s.channel || ':' || s.chat_key, s.channel, s.chat_key, "
-        "CASE coalesce(u.language, s.language) WHEN 'en' THEN ? ELSE ? END, ? "
-        "FROM subscriptions s LEFT JOIN users u "
-        "ON u.channel = s.channel AND u.user_key = s.chat_key "
-        f"WHERE s.active = 1 AND s.channel IN ({marks}) ORDER BY s.changed_at",
-        (
-            broadcast_prefix(announcement_id),
-            replies["en"],
-            replies["id"],
-            as_text(now),
-            *sorted(channels),
-        ),
+    """One outbox row per active subscriber on `channels` (see outbox.enqueue_for_subscribers);
+    how many were added."""
+    added = await outbox.enqueue_for_subscribers(
+        db, broadcast_prefix(announcement_id), replies, channels, now
     )
     await db.execute(
         "UPDATE announcements SET broadcast_at = ? WHERE id = ?", (as_text(now), announcement_id)
     )
-    return max(cursor.rowcount, 0)
+    return added
 
 
-async def broadcast_pending(db: aiosqlite.Connection, announcement_id: int) -> bool:
-    """Whether any row of the broadcast is still to be sent. Read through the index of pending
-    rows: the worker goes in id order, so the first pending row is usually this broadcast's next
-    one; counting by key would read every row already done, once per row (quadratic)."""
-    prefix = broadcast_prefix(announcement_id)
-    rows = await db.execute_fetchall(
-        "SELECT 1 FROM outbox INDEXED BY outbox_pending WHERE done_at IS NULL "
-        "AND key >= ? AND key < ? LIMIT 1",
-        (prefix, prefix[:-1] + ";"),
-    )
-    return bool(rows)
+async def broadcast_pending(db: Connection, announcement_id: int) -> bool:
+    """Whether any row of the broadcast is still to be sent."""
+    return await outbox.any_pending(db, broadcast_prefix(announcement_id))
 
 
-async def broadcast_progress(db: aiosqlite.Connection, announcement_id: int) -> dict[str, int]:
+async def broadcast_progress(db: Connection, announcement_id: int) -> dict[str, int]:
     """Rows of the broadcast by outcome, with "pending" for those not done yet."""
-    prefix = broadcast_prefix(announcement_id)
-    rows = await db.execute_fetchall(
-        "SELECT coalesce(outcome, 'pending') AS outcome, COUNT(*) AS n FROM outbox "
-        "WHERE key >= ? AND key < ? GROUP BY 1",
-        (prefix, prefix[:-1] + ";"),
-    )
-    counts = dict.fromkeys(("sent", "failed", "skipped", "expired", "pending"), 0)
-    for row in rows:
-        counts[row["outcome"]] = counts.get(row["outcome"], 0) + row["n"]
-    return counts
+    return await outbox.progress(db, broadcast_prefix(announcement_id))

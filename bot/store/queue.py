@@ -1,7 +1,7 @@
-"""Queue tables: day state, calls, staff, reminders and the audit trail.
+"""Queue tables: day state, calls and reminders.
 
 Functions take the connection: writes run inside the caller's `store.transaction()`, so a
-change, its call row, its audit row and its reminders commit together; reads use `store.db`.
+change, its call row, its audit row (audit.py) and its reminders commit together.
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.core import Lang
 from bot.queue.state import Call, QueueState, Status
-from bot.store.db import as_text, from_text
+from bot.store.db import Connection, Row, as_text, from_text
 
 RECENT_CALLS = 11  # enough for the estimate's last ten intervals
 
@@ -31,18 +29,18 @@ class Alert:
     lang: Lang
 
 
-def _state(row: aiosqlite.Row) -> QueueState:
+def _state(row: Row) -> QueueState:
     status: Status = row["status"]
     return QueueState(row["service"], status, row["reason"], row["now_serving"], row["last_issued"])
 
 
-async def day_states(db: aiosqlite.Connection, day: dt.date) -> dict[str, QueueState]:
+async def day_states(db: Connection, day: dt.date) -> dict[str, QueueState]:
     """Every service touched on `day`, by letter."""
     async with db.execute("SELECT * FROM queue_days WHERE day = ?", (day.isoformat(),)) as cursor:
         return {row["service"]: _state(row) for row in await cursor.fetchall()}
 
 
-async def day_state(db: aiosqlite.Connection, day: dt.date, service: str) -> QueueState | None:
+async def day_state(db: Connection, day: dt.date, service: str) -> QueueState | None:
     """One service's state on `day`; None when nobody touched it yet."""
     rows = await db.execute_fetchall(
         "SELECT * FROM queue_days WHERE day = ? AND service = ?", (day.isoformat(), service)
@@ -50,9 +48,7 @@ async def day_state(db: aiosqlite.Connection, day: dt.date, service: str) -> Que
     return next((_state(row) for row in rows), None)
 
 
-async def save_state(
-    db: aiosqlite.Connection, day: dt.date, state: QueueState, now: dt.datetime
-) -> None:
+async def save_state(db: Connection, day: dt.date, state: QueueState, now: dt.datetime) -> None:
     await db.execute(
         "INSERT INTO queue_days (day, service, status, reason, now_serving, last_issued, "
         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, service) DO UPDATE SET "
@@ -70,7 +66,7 @@ async def save_state(
     )
 
 
-async def add_call(db: aiosqlite.Connection, day: dt.date, service: str, call: Call) -> None:
+async def add_call(db: Connection, day: dt.date, service: str, call: Call) -> None:
     await db.execute(
         "INSERT INTO queue_calls (day, service, number, kind, at) VALUES (?, ?, ?, ?, ?)",
         (day.isoformat(), service, call.number, call.kind, as_text(call.at)),
@@ -78,7 +74,7 @@ async def add_call(db: aiosqlite.Connection, day: dt.date, service: str, call: C
 
 
 async def recent_calls(
-    db: aiosqlite.Connection, day: dt.date, services: Sequence[str]
+    db: Connection, day: dt.date, services: Sequence[str]
 ) -> dict[str, list[Call]]:
     """The last calls of each service on `day`, oldest first.
 
@@ -103,56 +99,8 @@ async def recent_calls(
     return calls
 
 
-async def add_audit(
-    db: aiosqlite.Connection,
-    now: dt.datetime,
-    channel: str,
-    user_key: str,
-    action: str,
-    outcome: str,
-) -> None:
-    await db.execute(
-        "INSERT INTO audit (at, channel, user_key, action, outcome) VALUES (?, ?, ?, ?, ?)",
-        (as_text(now), channel, user_key, action, outcome),
-    )
-
-
-async def is_staff(db: aiosqlite.Connection, channel: str, user_key: str) -> bool:
-    rows = await db.execute_fetchall(
-        "SELECT 1 FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)
-    )
-    return bool(rows)
-
-
-async def list_staff(db: aiosqlite.Connection, channel: str) -> list[str]:
-    """The user keys of the staff on a channel, in the order they were added."""
-    rows = await db.execute_fetchall(
-        "SELECT user_key FROM staff WHERE channel = ? ORDER BY added_at, user_key", (channel,)
-    )
-    return [row["user_key"] for row in rows]
-
-
-async def add_staff(
-    db: aiosqlite.Connection, channel: str, user_key: str, added_by: str, now: dt.datetime
-) -> bool:
-    """Make someone staff; False when they already were."""
-    cursor = await db.execute(
-        "INSERT OR IGNORE INTO staff (channel, user_key, added_by, added_at) VALUES (?, ?, ?, ?)",
-        (channel, user_key, added_by, as_text(now)),
-    )
-    return cursor.rowcount == 1
-
-
-async def remove_staff(db: aiosqlite.Connection, channel: str, user_key: str) -> bool:
-    """Remove someone from staff; False when they were not staff."""
-    cursor = await db.execute(
-        "DELETE FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)
-    )
-    return cursor.rowcount == 1
-
-
 async def add_alert(
-    db: aiosqlite.Connection,
+    db: Connection,
     day: dt.date,
     service: str,
     number: int,
@@ -169,7 +117,7 @@ async def add_alert(
     )
 
 
-async def cancel_alerts(db: aiosqlite.Connection, day: dt.date, channel: str, chat_key: str) -> int:
+async def cancel_alerts(db: Connection, day: dt.date, channel: str, chat_key: str) -> int:
     """Forget this chat's reminders that have not gone out today; how many there were."""
     cursor = await db.execute(
         "DELETE FROM queue_alerts WHERE day = ? AND channel = ? AND chat_key = ? "
@@ -180,7 +128,7 @@ async def cancel_alerts(db: aiosqlite.Connection, day: dt.date, channel: str, ch
 
 
 async def take_due_alerts(
-    db: aiosqlite.Connection, day: dt.date, service: str, up_to: int, now: dt.datetime
+    db: Connection, day: dt.date, service: str, up_to: int, now: dt.datetime
 ) -> list[Alert]:
     """Mark and return the reminders for numbers up to `up_to` that have not gone out."""
     rows = await db.execute_fetchall(
@@ -198,3 +146,17 @@ async def take_due_alerts(
             [(as_text(now), alert.id) for alert in alerts],
         )
     return alerts
+
+
+async def calls_between(
+    db: Connection, first: dt.date, last: dt.date
+) -> list[tuple[str, dt.date, dt.datetime]]:
+    """Every call (not correction) from `first` to `last`: service, day, moment, in order."""
+    rows = await db.execute_fetchall(
+        "SELECT day, service, at FROM queue_calls WHERE kind = 'call' AND day BETWEEN ? AND ? "
+        "ORDER BY service, day, id",
+        (first.isoformat(), last.isoformat()),
+    )
+    return [
+        (row["service"], dt.date.fromisoformat(row["day"]), from_text(row["at"])) for row in rows
+    ]

@@ -10,9 +10,8 @@ import statistics
 from dataclasses import dataclass
 from typing import Literal
 
-import aiosqlite
-
-from bot.store.db import from_text
+from bot.store import queue
+from bot.store.db import Connection
 
 Vote = Literal["up", "down"]
 TOP = 5
@@ -44,7 +43,7 @@ class Week:
     services: list[ServiceWeek]
 
 
-async def count_view(db: aiosqlite.Connection, day: dt.date, topic: str) -> None:
+async def count_view(db: Connection, day: dt.date, topic: str) -> None:
     await db.execute(
         "INSERT INTO topic_stats (day, topic, views) VALUES (?, ?, 1) "
         "ON CONFLICT (day, topic) DO UPDATE SET views = views + 1",
@@ -52,7 +51,7 @@ async def count_view(db: aiosqlite.Connection, day: dt.date, topic: str) -> None
     )
 
 
-async def count_vote(db: aiosqlite.Connection, day: dt.date, topic: str, vote: Vote) -> None:
+async def count_vote(db: Connection, day: dt.date, topic: str, vote: Vote) -> None:
     column = "up" if vote == "up" else "down"
     await db.execute(
         f"INSERT INTO topic_stats (day, topic, {column}) VALUES (?, ?, 1) "
@@ -61,7 +60,7 @@ async def count_vote(db: aiosqlite.Connection, day: dt.date, topic: str, vote: V
     )
 
 
-async def count_question(db: aiosqlite.Connection, day: dt.date) -> None:
+async def count_question(db: Connection, day: dt.date) -> None:
     await db.execute(
         "INSERT INTO question_days (day, count) VALUES (?, 1) "
         "ON CONFLICT (day) DO UPDATE SET count = count + 1",
@@ -69,7 +68,7 @@ async def count_question(db: aiosqlite.Connection, day: dt.date) -> None:
     )
 
 
-async def week(db: aiosqlite.Connection, today: dt.date) -> Week:
+async def week(db: Connection, today: dt.date) -> Week:
     days = [today - dt.timedelta(days=n) for n in range(6, -1, -1)]
     first, last = days[0].isoformat(), today.isoformat()
     rows = await db.execute_fetchall(
@@ -84,15 +83,9 @@ async def week(db: aiosqlite.Connection, today: dt.date) -> Week:
     counts = [TopicCount(row["topic"], row["views"], row["up"], row["down"]) for row in rows]
     topics = sorted((c for c in counts if c.views), key=lambda c: (-c.views, c.topic))[:TOP]
     disliked = sorted((c for c in counts if c.down), key=lambda c: (-c.down, c.topic))[:TOP]
-    rows = await db.execute_fetchall(
-        "SELECT day, service, at FROM queue_calls WHERE kind = 'call' AND day BETWEEN ? AND ? "
-        "ORDER BY service, day, id",
-        (first, last),
-    )
     by_service: dict[str, dict[dt.date, list[dt.datetime]]] = {}
-    for row in rows:
-        day = dt.date.fromisoformat(row["day"])
-        by_service.setdefault(row["service"], {}).setdefault(day, []).append(from_text(row["at"]))
+    for service, day, moment in await queue.calls_between(db, days[0], today):
+        by_service.setdefault(service, {}).setdefault(day, []).append(moment)
     services = []
     for service, calls in sorted(by_service.items()):
         gaps = [
