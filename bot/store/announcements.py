@@ -12,9 +12,11 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal
 
+import aiosqlite
+
 from bot.core import Lang
 from bot.store import outbox
-from bot.store.db import Connection, Row, as_text
+from bot.store.db import as_text
 
 Step = Literal["text_id", "text_en", "expiry", "confirm"]
 BROADCAST_KEY = "ann"  # outbox keys: ann:<id>:<channel>:<chat>
@@ -56,7 +58,7 @@ def _day(text: str | None) -> dt.date | None:
     return None if text is None else dt.date.fromisoformat(text)
 
 
-def _announcement(row: Row) -> Announcement:
+def _announcement(row: aiosqlite.Row) -> Announcement:
     return Announcement(
         row["id"],
         row["text_id"],
@@ -74,7 +76,7 @@ def broadcast_prefix(announcement_id: int) -> str:
     return f"{BROADCAST_KEY}:{announcement_id}:"
 
 
-async def get_draft(db: Connection, channel: str, user_key: str) -> Draft | None:
+async def get_draft(db: aiosqlite.Connection, channel: str, user_key: str) -> Draft | None:
     rows = await db.execute_fetchall(
         "SELECT * FROM announcement_drafts WHERE channel = ? AND user_key = ?", (channel, user_key)
     )
@@ -85,7 +87,7 @@ async def get_draft(db: Connection, channel: str, user_key: str) -> Draft | None
 
 
 async def save_draft(
-    db: Connection, channel: str, user_key: str, draft: Draft, now: dt.datetime
+    db: aiosqlite.Connection, channel: str, user_key: str, draft: Draft, now: dt.datetime
 ) -> None:
     await db.execute(
         "INSERT INTO announcement_drafts (channel, user_key, step, text_id, text_en, expires_on, "
@@ -104,14 +106,14 @@ async def save_draft(
     )
 
 
-async def delete_draft(db: Connection, channel: str, user_key: str) -> None:
+async def delete_draft(db: aiosqlite.Connection, channel: str, user_key: str) -> None:
     await db.execute(
         "DELETE FROM announcement_drafts WHERE channel = ? AND user_key = ?", (channel, user_key)
     )
 
 
 async def add_announcement(
-    db: Connection,
+    db: aiosqlite.Connection,
     draft: Draft,
     channel: str,
     user_key: str,
@@ -136,12 +138,12 @@ async def add_announcement(
     return cursor.lastrowid
 
 
-async def get_announcement(db: Connection, announcement_id: int) -> Announcement | None:
+async def get_announcement(db: aiosqlite.Connection, announcement_id: int) -> Announcement | None:
     rows = await db.execute_fetchall("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
     return next((_announcement(row) for row in rows), None)
 
 
-async def active_announcements(db: Connection, day: dt.date) -> list[Announcement]:
+async def active_announcements(db: aiosqlite.Connection, day: dt.date) -> list[Announcement]:
     """Announcements showing on local `day`, newest first: not ended, not past their expiry."""
     rows = await db.execute_fetchall(
         "SELECT * FROM announcements WHERE ended_at IS NULL "
@@ -151,7 +153,7 @@ async def active_announcements(db: Connection, day: dt.date) -> list[Announcemen
     return [_announcement(row) for row in rows]
 
 
-async def recent_announcements(db: Connection) -> list[Announcement]:
+async def recent_announcements(db: aiosqlite.Connection) -> list[Announcement]:
     """The latest announcements, ended and expired ones too (for staff), newest first."""
     rows = await db.execute_fetchall(
         "SELECT * FROM announcements ORDER BY id DESC LIMIT ?", (LIST_LIMIT,)
@@ -159,7 +161,9 @@ async def recent_announcements(db: Connection) -> list[Announcement]:
     return [_announcement(row) for row in rows]
 
 
-async def update_text(db: Connection, announcement_id: int, lang: Lang, text: str) -> bool:
+async def update_text(
+    db: aiosqlite.Connection, announcement_id: int, lang: Lang, text: str
+) -> bool:
     column = "text_en" if lang == "en" else "text_id"
     cursor = await db.execute(
         f"UPDATE announcements SET {column} = ? WHERE id = ?", (text, announcement_id)
@@ -167,7 +171,9 @@ async def update_text(db: Connection, announcement_id: int, lang: Lang, text: st
     return cursor.rowcount == 1
 
 
-async def end_announcement(db: Connection, announcement_id: int, now: dt.datetime) -> bool:
+async def end_announcement(
+    db: aiosqlite.Connection, announcement_id: int, now: dt.datetime
+) -> bool:
     """Stop showing it now; False when there is no such announcement or it had ended."""
     cursor = await db.execute(
         "UPDATE announcements SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
@@ -176,7 +182,7 @@ async def end_announcement(db: Connection, announcement_id: int, now: dt.datetim
     return cursor.rowcount == 1
 
 
-async def delete_announcement(db: Connection, announcement_id: int) -> bool:
+async def delete_announcement(db: aiosqlite.Connection, announcement_id: int) -> bool:
     """Delete it and any of its broadcast that has not gone out yet."""
     await outbox.delete_unsent(db, broadcast_prefix(announcement_id))
     cursor = await db.execute("DELETE FROM announcements WHERE id = ?", (announcement_id,))
@@ -184,7 +190,7 @@ async def delete_announcement(db: Connection, announcement_id: int) -> bool:
 
 
 async def subscribe(
-    db: Connection, channel: str, chat_key: str, lang: Lang, now: dt.datetime
+    db: aiosqlite.Connection, channel: str, chat_key: str, lang: Lang, now: dt.datetime
 ) -> bool:
     """Subscribe a chat (again); False when it already was."""
     rows = await db.execute_fetchall(
@@ -200,7 +206,7 @@ async def subscribe(
     return not was
 
 
-async def is_subscribed(db: Connection, channel: str, chat_key: str) -> bool:
+async def is_subscribed(db: aiosqlite.Connection, channel: str, chat_key: str) -> bool:
     rows = await db.execute_fetchall(
         "SELECT 1 FROM subscriptions WHERE channel = ? AND chat_key = ? AND active = 1",
         (channel, chat_key),
@@ -208,7 +214,9 @@ async def is_subscribed(db: Connection, channel: str, chat_key: str) -> bool:
     return bool(rows)
 
 
-async def unsubscribe(db: Connection, channel: str, chat_key: str, now: dt.datetime) -> bool:
+async def unsubscribe(
+    db: aiosqlite.Connection, channel: str, chat_key: str, now: dt.datetime
+) -> bool:
     """Stop a chat's subscription (also when the person blocked the bot); False if none."""
     cursor = await db.execute(
         "UPDATE subscriptions SET active = 0, changed_at = ? "
@@ -219,7 +227,7 @@ async def unsubscribe(db: Connection, channel: str, chat_key: str, now: dt.datet
 
 
 async def enqueue_broadcast(
-    db: Connection,
+    db: aiosqlite.Connection,
     announcement_id: int,
     replies: dict[Lang, str],
     channels: AbstractSet[str],
@@ -236,11 +244,11 @@ async def enqueue_broadcast(
     return added
 
 
-async def broadcast_pending(db: Connection, announcement_id: int) -> bool:
+async def broadcast_pending(db: aiosqlite.Connection, announcement_id: int) -> bool:
     """Whether any row of the broadcast is still to be sent."""
     return await outbox.any_pending(db, broadcast_prefix(announcement_id))
 
 
-async def broadcast_progress(db: Connection, announcement_id: int) -> dict[str, int]:
+async def broadcast_progress(db: aiosqlite.Connection, announcement_id: int) -> dict[str, int]:
     """Rows of the broadcast by outcome, with "pending" for those not done yet."""
     return await outbox.progress(db, broadcast_prefix(announcement_id))

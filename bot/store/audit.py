@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.store.db import Connection, as_text
+import aiosqlite
+
+from bot.store.db import as_text
 
 
 async def add_audit(
-    db: Connection, now: dt.datetime, channel: str, user_key: str, action: str, outcome: str
+    db: aiosqlite.Connection,
+    now: dt.datetime,
+    channel: str,
+    user_key: str,
+    action: str,
+    outcome: str,
 ) -> None:
     await db.execute(
         "INSERT INTO audit (at, channel, user_key, action, outcome) VALUES (?, ?, ?, ?, ?)",

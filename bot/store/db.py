@@ -65,7 +65,7 @@ class Store:
 
     @property
     def db(self) -> aiosqlite.Connection:
-        """The connection, for the repository modules of this package (queue, outbox)."""
+        """The connection: pass it to the table modules' reads (writes take a transaction)."""
         return self._db
 
     @property

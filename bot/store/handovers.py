@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.core import Lang
 from bot.store import outbox
-from bot.store.db import Connection, Row, as_text
+from bot.store.db import as_text
 
 RETENTION = dt.timedelta(days=90)
 WAIT_FOR_QUESTION = dt.timedelta(hours=1)  # after that, free text is a question to the bot again
@@ -29,13 +31,13 @@ class Handover:
         return f"#H-{self.id:04d}"
 
 
-def _handover(row: Row) -> Handover:
+def _handover(row: aiosqlite.Row) -> Handover:
     lang: Lang = "en" if row["language"] == "en" else "id"
     return Handover(row["id"], row["channel"], row["chat_key"], lang)
 
 
 async def open_handover(
-    db: Connection,
+    db: aiosqlite.Connection,
     channel: str,
     chat_key: str,
     lang: Lang,
@@ -57,7 +59,7 @@ async def open_handover(
     return Handover(cursor.lastrowid, channel, chat_key, lang)
 
 
-async def forget_old_handovers(db: Connection, now: dt.datetime) -> None:
+async def forget_old_handovers(db: aiosqlite.Connection, now: dt.datetime) -> None:
     """Delete hand-overs older than the retention and the messages they sent."""
     cutoff = now - RETENTION
     await db.execute("DELETE FROM handovers WHERE created_at < ?", (as_text(cutoff),))
@@ -65,7 +67,7 @@ async def forget_old_handovers(db: Connection, now: dt.datetime) -> None:
 
 
 async def waiting_handover(
-    db: Connection, channel: str, chat_key: str, now: dt.datetime
+    db: aiosqlite.Connection, channel: str, chat_key: str, now: dt.datetime
 ) -> Handover | None:
     """The hand-over waiting for this chat's question, if asked for within the last hour."""
     rows = await db.execute_fetchall(
@@ -76,16 +78,16 @@ async def waiting_handover(
     return next((_handover(row) for row in rows), None)
 
 
-async def stop_waiting(db: Connection, handover_id: int) -> None:
+async def stop_waiting(db: aiosqlite.Connection, handover_id: int) -> None:
     await db.execute("UPDATE handovers SET waiting = 0 WHERE id = ?", (handover_id,))
 
 
-async def get_handover(db: Connection, handover_id: int) -> Handover | None:
+async def get_handover(db: aiosqlite.Connection, handover_id: int) -> Handover | None:
     rows = await db.execute_fetchall("SELECT * FROM handovers WHERE id = ?", (handover_id,))
     return next((_handover(row) for row in rows), None)
 
 
-async def mark_answered(db: Connection, handover_id: int, now: dt.datetime) -> int:
+async def mark_answered(db: aiosqlite.Connection, handover_id: int, now: dt.datetime) -> int:
     """Note an answer; how many answers the hand-over has had (this one included)."""
     await db.execute(
         "UPDATE handovers SET answered_at = ? WHERE id = ?", (as_text(now), handover_id)

@@ -12,8 +12,10 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+import aiosqlite
+
 from bot.core import Lang, Location, Option, Reply
-from bot.store.db import Connection, Row, as_text
+from bot.store.db import as_text
 
 
 def replies_to_json(replies: list[Reply]) -> str:
@@ -50,7 +52,7 @@ def _prefix_range(prefix: str) -> tuple[str, str]:
 
 
 async def enqueue(
-    db: Connection,
+    db: aiosqlite.Connection,
     key: str,
     channel: str,
     chat_key: str,
@@ -75,8 +77,8 @@ async def enqueue(
 
 
 async def pending(
-    db: Connection, after: int, channels: Iterable[str], now: dt.datetime, limit: int
-) -> list[Row]:
+    db: aiosqlite.Connection, after: int, channels: Iterable[str], now: dt.datetime, limit: int
+) -> list[aiosqlite.Row]:
     """Unsent rows after id `after` for `channels`, oldest first, except those waiting out
     their backoff."""
     names = sorted(channels)
@@ -90,7 +92,7 @@ async def pending(
 
 
 async def record_attempt(
-    db: Connection,
+    db: aiosqlite.Connection,
     row_id: int,
     attempts: int,
     error: str | None,
@@ -113,7 +115,7 @@ async def record_attempt(
 
 
 async def enqueue_for_subscribers(
-    db: Connection,
+    db: aiosqlite.Connection,
     prefix: str,
     replies: Mapping[Lang, str],
     channels: AbstractSet[str],
@@ -135,7 +137,7 @@ async def enqueue_for_subscribers(
     return max(cursor.rowcount, 0)
 
 
-async def any_pending(db: Connection, prefix: str) -> bool:
+async def any_pending(db: aiosqlite.Connection, prefix: str) -> bool:
     """Whether any row under `prefix` is still to be sent. Read through the index of pending
     rows: the worker goes in id order, so the first pending row is usually this prefix's next
     one; counting by key would read every row already done, once per row (quadratic)."""
@@ -147,7 +149,7 @@ async def any_pending(db: Connection, prefix: str) -> bool:
     return bool(rows)
 
 
-async def progress(db: Connection, prefix: str) -> dict[str, int]:
+async def progress(db: aiosqlite.Connection, prefix: str) -> dict[str, int]:
     """Rows under `prefix` by outcome, with "pending" for those not done yet."""
     rows = await db.execute_fetchall(
         "SELECT coalesce(outcome, 'pending') AS outcome, COUNT(*) AS n FROM outbox "
@@ -160,7 +162,7 @@ async def progress(db: Connection, prefix: str) -> dict[str, int]:
     return counts
 
 
-async def count(db: Connection, prefix: str) -> int:
+async def count(db: aiosqlite.Connection, prefix: str) -> int:
     """How many rows, sent or not, are under `prefix`."""
     rows = await db.execute_fetchall(
         "SELECT COUNT(*) FROM outbox WHERE key >= ? AND key < ?", _prefix_range(prefix)
@@ -168,13 +170,13 @@ async def count(db: Connection, prefix: str) -> int:
     return int(next(iter(rows))[0])
 
 
-async def delete_unsent(db: Connection, prefix: str) -> None:
+async def delete_unsent(db: aiosqlite.Connection, prefix: str) -> None:
     await db.execute(
         "DELETE FROM outbox WHERE done_at IS NULL AND key >= ? AND key < ?", _prefix_range(prefix)
     )
 
 
-async def delete_created_before(db: Connection, prefix: str, cutoff: dt.datetime) -> None:
+async def delete_created_before(db: aiosqlite.Connection, prefix: str, cutoff: dt.datetime) -> None:
     await db.execute(
         "DELETE FROM outbox WHERE key >= ? AND key < ? AND created_at < ?",
         (*_prefix_range(prefix), as_text(cutoff)),

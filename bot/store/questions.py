@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.store.db import Connection, as_text
+import aiosqlite
+
+from bot.store.db import as_text
 
 RETENTION = dt.timedelta(days=90)
 
@@ -18,7 +20,9 @@ class AskedQuestion:
     last_seen: str
 
 
-async def record_question(db: Connection, normalised: str, route: str, now: dt.datetime) -> None:
+async def record_question(
+    db: aiosqlite.Connection, normalised: str, route: str, now: dt.datetime
+) -> None:
     """Count a question the bot declined or clarified; forget ones unseen for 90 days."""
     await forget_old_questions(db, now)
     stamp = as_text(now)
@@ -31,11 +35,13 @@ async def record_question(db: Connection, normalised: str, route: str, now: dt.d
     )
 
 
-async def forget_old_questions(db: Connection, now: dt.datetime) -> None:
+async def forget_old_questions(db: aiosqlite.Connection, now: dt.datetime) -> None:
     await db.execute("DELETE FROM questions WHERE last_seen < ?", (as_text(now - RETENTION),))
 
 
-async def top_questions(db: Connection, now: dt.datetime, limit: int = 20) -> list[AskedQuestion]:
+async def top_questions(
+    db: aiosqlite.Connection, now: dt.datetime, limit: int = 20
+) -> list[AskedQuestion]:
     """The most frequent unanswered or clarified questions still kept."""
     async with db.execute(
         "SELECT normalised, route, count, last_seen FROM questions WHERE last_seen >= ? "

@@ -10,9 +10,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.core import Lang
 from bot.queue.state import Call, QueueState, Status
-from bot.store.db import Connection, Row, as_text, from_text
+from bot.store.db import as_text, from_text
 
 RECENT_CALLS = 11  # enough for the estimate's last ten intervals
 
@@ -29,18 +31,18 @@ class Alert:
     lang: Lang
 
 
-def _state(row: Row) -> QueueState:
+def _state(row: aiosqlite.Row) -> QueueState:
     status: Status = row["status"]
     return QueueState(row["service"], status, row["reason"], row["now_serving"], row["last_issued"])
 
 
-async def day_states(db: Connection, day: dt.date) -> dict[str, QueueState]:
+async def day_states(db: aiosqlite.Connection, day: dt.date) -> dict[str, QueueState]:
     """Every service touched on `day`, by letter."""
     async with db.execute("SELECT * FROM queue_days WHERE day = ?", (day.isoformat(),)) as cursor:
         return {row["service"]: _state(row) for row in await cursor.fetchall()}
 
 
-async def day_state(db: Connection, day: dt.date, service: str) -> QueueState | None:
+async def day_state(db: aiosqlite.Connection, day: dt.date, service: str) -> QueueState | None:
     """One service's state on `day`; None when nobody touched it yet."""
     rows = await db.execute_fetchall(
         "SELECT * FROM queue_days WHERE day = ? AND service = ?", (day.isoformat(), service)
@@ -48,7 +50,9 @@ async def day_state(db: Connection, day: dt.date, service: str) -> QueueState | 
     return next((_state(row) for row in rows), None)
 
 
-async def save_state(db: Connection, day: dt.date, state: QueueState, now: dt.datetime) -> None:
+async def save_state(
+    db: aiosqlite.Connection, day: dt.date, state: QueueState, now: dt.datetime
+) -> None:
     await db.execute(
         "INSERT INTO queue_days (day, service, status, reason, now_serving, last_issued, "
         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, service) DO UPDATE SET "
@@ -66,7 +70,7 @@ async def save_state(db: Connection, day: dt.date, state: QueueState, now: dt.da
     )
 
 
-async def add_call(db: Connection, day: dt.date, service: str, call: Call) -> None:
+async def add_call(db: aiosqlite.Connection, day: dt.date, service: str, call: Call) -> None:
     await db.execute(
         "INSERT INTO queue_calls (day, service, number, kind, at) VALUES (?, ?, ?, ?, ?)",
         (day.isoformat(), service, call.number, call.kind, as_text(call.at)),
@@ -74,7 +78,7 @@ async def add_call(db: Connection, day: dt.date, service: str, call: Call) -> No
 
 
 async def recent_calls(
-    db: Connection, day: dt.date, services: Sequence[str]
+    db: aiosqlite.Connection, day: dt.date, services: Sequence[str]
 ) -> dict[str, list[Call]]:
     """The last calls of each service on `day`, oldest first.
 
@@ -100,7 +104,7 @@ async def recent_calls(
 
 
 async def add_alert(
-    db: Connection,
+    db: aiosqlite.Connection,
     day: dt.date,
     service: str,
     number: int,
@@ -117,7 +121,7 @@ async def add_alert(
     )
 
 
-async def cancel_alerts(db: Connection, day: dt.date, channel: str, chat_key: str) -> int:
+async def cancel_alerts(db: aiosqlite.Connection, day: dt.date, channel: str, chat_key: str) -> int:
     """Forget this chat's reminders that have not gone out today; how many there were."""
     cursor = await db.execute(
         "DELETE FROM queue_alerts WHERE day = ? AND channel = ? AND chat_key = ? "
@@ -128,7 +132,7 @@ async def cancel_alerts(db: Connection, day: dt.date, channel: str, chat_key: st
 
 
 async def take_due_alerts(
-    db: Connection, day: dt.date, service: str, up_to: int, now: dt.datetime
+    db: aiosqlite.Connection, day: dt.date, service: str, up_to: int, now: dt.datetime
 ) -> list[Alert]:
     """Mark and return the reminders for numbers up to `up_to` that have not gone out."""
     rows = await db.execute_fetchall(
@@ -149,7 +153,7 @@ async def take_due_alerts(
 
 
 async def calls_between(
-    db: Connection, first: dt.date, last: dt.date
+    db: aiosqlite.Connection, first: dt.date, last: dt.date
 ) -> list[tuple[str, dt.date, dt.datetime]]:
     """Every call (not correction) from `first` to `last`: service, day, moment, in order."""
     rows = await db.execute_fetchall(

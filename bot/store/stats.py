@@ -10,8 +10,9 @@ import statistics
 from dataclasses import dataclass
 from typing import Literal
 
+import aiosqlite
+
 from bot.store import queue
-from bot.store.db import Connection
 
 Vote = Literal["up", "down"]
 TOP = 5
@@ -43,7 +44,7 @@ class Week:
     services: list[ServiceWeek]
 
 
-async def count_view(db: Connection, day: dt.date, topic: str) -> None:
+async def count_view(db: aiosqlite.Connection, day: dt.date, topic: str) -> None:
     await db.execute(
         "INSERT INTO topic_stats (day, topic, views) VALUES (?, ?, 1) "
         "ON CONFLICT (day, topic) DO UPDATE SET views = views + 1",
@@ -51,7 +52,7 @@ async def count_view(db: Connection, day: dt.date, topic: str) -> None:
     )
 
 
-async def count_vote(db: Connection, day: dt.date, topic: str, vote: Vote) -> None:
+async def count_vote(db: aiosqlite.Connection, day: dt.date, topic: str, vote: Vote) -> None:
     column = "up" if vote == "up" else "down"
     await db.execute(
         f"INSERT INTO topic_stats (day, topic, {column}) VALUES (?, ?, 1) "
@@ -60,7 +61,7 @@ async def count_vote(db: Connection, day: dt.date, topic: str, vote: Vote) -> No
     )
 
 
-async def count_question(db: Connection, day: dt.date) -> None:
+async def count_question(db: aiosqlite.Connection, day: dt.date) -> None:
     await db.execute(
         "INSERT INTO question_days (day, count) VALUES (?, 1) "
         "ON CONFLICT (day) DO UPDATE SET count = count + 1",
@@ -68,7 +69,7 @@ async def count_question(db: Connection, day: dt.date) -> None:
     )
 
 
-async def week(db: Connection, today: dt.date) -> Week:
+async def week(db: aiosqlite.Connection, today: dt.date) -> Week:
     days = [today - dt.timedelta(days=n) for n in range(6, -1, -1)]
     first, last = days[0].isoformat(), today.isoformat()
     rows = await db.execute_fetchall(

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import aiosqlite
+
 from bot.core import Lang
-from bot.store.db import Connection, as_text
+from bot.store.db import as_text
 
 
-async def touch_user(db: Connection, channel: str, user_key: str, now: dt.datetime) -> None:
+async def touch_user(
+    db: aiosqlite.Connection, channel: str, user_key: str, now: dt.datetime
+) -> None:
     """Record that someone used the bot (first and last seen)."""
     stamp = as_text(now)
     await db.execute(
@@ -18,7 +22,7 @@ async def touch_user(db: Connection, channel: str, user_key: str, now: dt.dateti
     )
 
 
-async def get_language(db: Connection, channel: str, user_key: str) -> Lang | None:
+async def get_language(db: aiosqlite.Connection, channel: str, user_key: str) -> Lang | None:
     """The language the person chose with /bahasa; None when they never chose."""
     rows = await db.execute_fetchall(
         "SELECT language FROM users WHERE channel = ? AND user_key = ?", (channel, user_key)
@@ -30,7 +34,7 @@ async def get_language(db: Connection, channel: str, user_key: str) -> Lang | No
 
 
 async def set_language(
-    db: Connection, channel: str, user_key: str, language: Lang, now: dt.datetime
+    db: aiosqlite.Connection, channel: str, user_key: str, language: Lang, now: dt.datetime
 ) -> None:
     stamp = as_text(now)
     await db.execute(
@@ -41,14 +45,14 @@ async def set_language(
     )
 
 
-async def is_staff(db: Connection, channel: str, user_key: str) -> bool:
+async def is_staff(db: aiosqlite.Connection, channel: str, user_key: str) -> bool:
     rows = await db.execute_fetchall(
         "SELECT 1 FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)
     )
     return bool(rows)
 
 
-async def list_staff(db: Connection, channel: str) -> list[str]:
+async def list_staff(db: aiosqlite.Connection, channel: str) -> list[str]:
     """The user keys of the staff on a channel, in the order they were added."""
     rows = await db.execute_fetchall(
         "SELECT user_key FROM staff WHERE channel = ? ORDER BY added_at, user_key", (channel,)
@@ -57,7 +61,7 @@ async def list_staff(db: Connection, channel: str) -> list[str]:
 
 
 async def add_staff(
-    db: Connection, channel: str, user_key: str, added_by: str, now: dt.datetime
+    db: aiosqlite.Connection, channel: str, user_key: str, added_by: str, now: dt.datetime
 ) -> bool:
     """Make someone staff; False when they already were."""
     cursor = await db.execute(
@@ -67,7 +71,7 @@ async def add_staff(
     return cursor.rowcount == 1
 
 
-async def remove_staff(db: Connection, channel: str, user_key: str) -> bool:
+async def remove_staff(db: aiosqlite.Connection, channel: str, user_key: str) -> bool:
     """Remove someone from staff; False when they were not staff."""
     cursor = await db.execute(
         "DELETE FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.store.db import Connection, as_text
+import aiosqlite
+
+from bot.store.db import as_text
 
 # Meta retries a webhook delivery for up to 7 days; ids are kept well beyond that.
 ID_RETENTION = dt.timedelta(days=30)
 
 
-async def claim_message(db: Connection, wamid: str, now: dt.datetime) -> bool:
+async def claim_message(db: aiosqlite.Connection, wamid: str, now: dt.datetime) -> bool:
     """Record a WhatsApp message id; False when it was recorded before (a redelivery)."""
     await forget_old_ids(db, now)
     cursor = await db.execute(
@@ -21,13 +23,13 @@ async def claim_message(db: Connection, wamid: str, now: dt.datetime) -> bool:
     return cursor.rowcount == 1
 
 
-async def forget_old_ids(db: Connection, now: dt.datetime) -> None:
+async def forget_old_ids(db: aiosqlite.Connection, now: dt.datetime) -> None:
     await db.execute(
         "DELETE FROM whatsapp_messages WHERE received < ?", (as_text(now - ID_RETENTION),)
     )
 
 
-async def record_inbound(db: Connection, user_key: str, at: dt.datetime) -> None:
+async def record_inbound(db: aiosqlite.Connection, user_key: str, at: dt.datetime) -> None:
     """A WhatsApp user wrote at `at`: their 24-hour window is open from then."""
     await db.execute(
         "INSERT INTO whatsapp_windows (user_key, last_inbound) VALUES (?, ?) "
@@ -37,14 +39,14 @@ async def record_inbound(db: Connection, user_key: str, at: dt.datetime) -> None
     )
 
 
-async def close_window(db: Connection, user_key: str, now: dt.datetime) -> None:
+async def close_window(db: aiosqlite.Connection, user_key: str, now: dt.datetime) -> None:
     """WhatsApp refused a free-form message (131047): treat the window as closed."""
     await db.execute(
         "UPDATE whatsapp_windows SET closed_at = ? WHERE user_key = ?", (as_text(now), user_key)
     )
 
 
-async def last_inbound(db: Connection, user_key: str) -> dt.datetime | None:
+async def last_inbound(db: aiosqlite.Connection, user_key: str) -> dt.datetime | None:
     """When the user last wrote, or None when unknown or WhatsApp said the window closed."""
     async with db.execute(
         "SELECT last_inbound, closed_at FROM whatsapp_windows WHERE user_key = ?", (user_key,)
