@@ -11,7 +11,6 @@ import logging
 import signal
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
@@ -24,8 +23,7 @@ from bot.broadcast import BroadcastHook
 from bot.channels import Channel, ChannelFactory, Connectors, telegram, web, whatsapp
 from bot.clock import Clock, utcnow
 from bot.config import Settings
-from bot.content import load_content
-from bot.context import Services
+from bot.context import Services, open_services
 from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.queue_api import queue_routes
 from bot.store import Store
@@ -101,22 +99,18 @@ async def build_app(
     understanding: Understanding | None = None,
     connectors: Connectors | None = None,
     channels: Sequence[ChannelFactory] = CHANNELS,
-    database: Path | str | None = None,
 ) -> App:
     """Load content (raises ContentError), open the store, build the assistant and channels.
 
     Tests pass `understanding` (one engine built from the same content; it takes ~1 s) and
     `connectors` to put a fake Bot API, a fake Graph API and a recording sleep in place;
-    `ukkbot chat` and `ukkbot ask` pass no channels, and `ask` a database of its own.
+    `ukkbot chat` passes no channels.
     """
-    content = understanding.content if understanding else load_content(settings.CONTENT_DIR)
-    store = await Store.open(database or settings.DATABASE_PATH, clock=clock)
-    push: set[str] = set()
-    services = Services(
-        content=content,
-        store=store,
-        understanding=understanding or Understanding(content, cache_dir=settings.data_dir),
-        zone=settings.zone,
+    push: set[str] = set()  # filled as the channels are added
+    services = await open_services(
+        settings,
+        clock,
+        understanding,
         push_channels=push,
         staff_chat=(
             (telegram.CHANNEL, str(settings.STAFF_CHAT_ID))

@@ -165,19 +165,18 @@ def _ask(args: argparse.Namespace) -> int:
 
 async def _ask_all(args: argparse.Namespace) -> int:
     """Answer each question as the bot would, without a channel: `--lang` acts like /bahasa."""
-    from bot.app import build_app
-    from bot.context import Context
+    from bot.context import Context, open_services
     from bot.core import Incoming
     from handlers.answer import answer_text
 
-    # A throw-away database: asking here must not count in /statistik.
-    app = await build_app(load_settings(), channels=(), database=":memory:")
+    # A throw-away database: topic views here must not count in /statistik.
+    services = await open_services(load_settings(), database=":memory:")
     default: Lang = args.lang or "id"
     try:
         for question in _questions(args):
             incoming = Incoming("cli", "cli", "cli", text=question)
-            ctx = Context(incoming, default, app.services, lang_chosen=args.lang is not None)
-            answered = await answer_text(ctx, question)
+            ctx = Context(incoming, default, services, lang_chosen=args.lang is not None)
+            answered = await answer_text(ctx, question, count=False)
             text = "\n\n".join(to_plain(reply.text) for reply in answered.replies)
             if args.json:
                 analysis = answered.analysis
@@ -192,5 +191,5 @@ async def _ask_all(args: argparse.Namespace) -> int:
             else:
                 print(text)
     finally:
-        await app.close()
+        await services.store.close()
     return 0

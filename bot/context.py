@@ -7,11 +7,13 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.actions import MENU
-from bot.clock import local_day
-from bot.content import Content
+from bot.clock import Clock, local_day, utcnow
+from bot.config import Settings
+from bot.content import Content, load_content
 from bot.core import Incoming, Lang, Option, Reply
 from bot.queue_desk import QueueDesk
 from bot.store import Store
@@ -45,6 +47,27 @@ class Services:
     async def staff_changed(self, channel: str, user_key: str, is_staff: bool) -> None:
         for listener in self.staff_listeners:
             await listener(channel, user_key, is_staff)
+
+
+async def open_services(
+    settings: Settings,
+    clock: Clock = utcnow,
+    understanding: Understanding | None = None,
+    database: Path | str | None = None,
+    push_channels: AbstractSet[str] = frozenset(),
+    staff_chat: tuple[str, str] | None = None,
+) -> Services:
+    """Load content (raises ContentError), open the store, build the engine unless given."""
+    content = understanding.content if understanding else load_content(settings.CONTENT_DIR)
+    store = await Store.open(database or settings.DATABASE_PATH, clock=clock)
+    return Services(
+        content=content,
+        store=store,
+        understanding=understanding or Understanding(content, cache_dir=settings.data_dir),
+        zone=settings.zone,
+        push_channels=push_channels,
+        staff_chat=staff_chat,
+    )
 
 
 @dataclass(frozen=True)

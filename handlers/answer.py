@@ -20,9 +20,10 @@ class Answered(Answer):
     analysis: Analysis = field(kw_only=True)
 
 
-async def answer_text(ctx: Context, text: str) -> Answered:
+async def answer_text(ctx: Context, text: str, count: bool = True) -> Answered:
     """Analyse, count and answer typed text. A stored /bahasa choice wins; otherwise the answer
-    follows the message's language."""
+    follows the message's language. `ukkbot ask` does not count: its questions are not asked at
+    the office."""
     analysis = ctx.services.understanding.analyse(text, default_lang=ctx.lang)
     unanswered = analysis.route == "clarify" or (
         analysis.route == "unknown" and not analysis.neighbour_id
@@ -30,10 +31,13 @@ async def answer_text(ctx: Context, text: str) -> Answered:
     # One write per typed question: a count per local day for /statistik (no text), and the
     # normalised text of what the bot could not answer outright.
     store = ctx.store
-    async with store.transaction() as db:
-        await stats.count_question(db, ctx.today())
-        if unanswered:
-            await questions.record_question(db, analysis.normalised, analysis.route, store.clock())
+    if count:
+        async with store.transaction() as db:
+            await stats.count_question(db, ctx.today())
+            if unanswered:
+                await questions.record_question(
+                    db, analysis.normalised, analysis.route, store.clock()
+                )
     if not ctx.lang_chosen:
         ctx = replace(ctx, lang=analysis.lang)
     return Answered(await answer_question(ctx, analysis), ctx.lang, analysis=analysis)
