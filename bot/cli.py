@@ -1,4 +1,4 @@
-"""The `ukkbot` command: run, chat, ask, questions, backup, restore, content check|show|report."""
+"""The `ukkbot` command: run, chat, ask, questions, backup, restore, export, content …"""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("path", type=Path, help="the new backup file")
     restore = sub.add_parser("restore", help="replace the database by a backup (bot stopped)")
     restore.add_argument("path", type=Path, help="the backup file")
+    export = sub.add_parser("export", help="everything kept about one person, as JSON")
+    export.add_argument("channel", help="telegram, whatsapp or web")
+    export.add_argument("key", help="their Telegram id, WhatsApp number or web session")
     content = sub.add_parser("content", help="check, preview and report on content")
     csub = content.add_subparsers(dest="action", required=True, parser_class=_Parser)
     check = csub.add_parser("check", help="validate the content folder")
@@ -84,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_top_questions(args.limit))
         if args.command in ("backup", "restore"):
             return _backup_or_restore(args.command, args.path)
+        if args.command == "export":
+            return asyncio.run(_export(args.channel, args.key))
         return asyncio.run(_serve(args.command))
     except SettingsError as exc:
         print(f"ukkbot: setting {exc}", file=sys.stderr)
@@ -108,7 +113,7 @@ async def _serve(command: str) -> int:
         await serve(settings)
         return 0
     logging.getLogger().setLevel(logging.WARNING)
-    app = await build_app(settings, with_telegram=False)
+    app = await build_app(settings, channels=())
     try:
         await run_console(app.assistant)
     finally:
@@ -118,14 +123,29 @@ async def _serve(command: str) -> int:
 
 async def _top_questions(limit: int) -> int:
     """Print the questions to turn into sample questions: count, route, normalised text."""
-    from bot.store import Store
+    from bot.store import Store, questions
 
     store = await Store.open(load_settings().DATABASE_PATH)
     try:
-        for q in await store.top_questions(limit):
+        for q in await questions.top_questions(store.db, store.clock(), limit):
             print(f"{q.count:5}  {q.route:8}  {q.normalised}")
     finally:
         await store.close()
+    return 0
+
+
+async def _export(channel: str, key: str) -> int:
+    """Print one person's data (a request under UU 27/2022 Pasal 7) as one JSON object."""
+    from bot.store import Store
+    from bot.store.personal import export_person
+
+    store = await Store.open(load_settings().DATABASE_PATH)
+    try:
+        data = await export_person(store.reader, channel, key)
+    finally:
+        await store.close()
+    person = {"channel": channel, "key": key}
+    print(json.dumps({"person": person, "data": data}, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -190,37 +210,31 @@ def _ask(args: argparse.Namespace) -> int:
 
 async def _ask_all(args: argparse.Namespace) -> int:
     """Answer each question as the bot would, without a channel: `--lang` acts like /bahasa."""
-    from bot.context import Context, Services
+    from bot.context import Context, open_services
     from bot.core import Incoming
-    from bot.store import Store
-    from bot.understanding import Understanding
-    from handlers.answer import answer_question
+    from handlers.answer import answer_text
 
-    settings = load_settings()
-    content = load_content(settings.CONTENT_DIR)
-    store = await Store.open(":memory:")
-    engine = Understanding(content, cache_dir=settings.data_dir)
-    services = Services(content=content, store=store, understanding=engine)
+    # A throw-away database: topic views here must not count in /statistik.
+    services = await open_services(load_settings(), database=":memory:")
     default: Lang = args.lang or "id"
     try:
         for question in _questions(args):
-            analysis = services.understanding.analyse(question, default_lang=default)
-            lang: Lang = args.lang or analysis.lang
-            ctx = Context(Incoming("cli", "cli", "cli", text=question), lang, services)
-            text = "\n\n".join(
-                to_plain(reply.text) for reply in await answer_question(ctx, analysis)
-            )
+            incoming = Incoming("cli", "cli", "cli", text=question)
+            ctx = Context(incoming, default, services, lang_chosen=args.lang is not None)
+            answered = await answer_text(ctx, question, count=False)
+            text = "\n\n".join(to_plain(reply.text) for reply in answered.replies)
             if args.json:
+                analysis = answered.analysis
                 record = {
                     "route": analysis.route,
                     "topic_id": analysis.topic_id,
                     "candidates": list(analysis.candidates),
-                    "lang": lang,
+                    "lang": answered.lang,
                     "text": text,
                 }
                 print(json.dumps(record, ensure_ascii=False))
             else:
                 print(text)
     finally:
-        await store.close()
+        await services.store.close()
     return 0

@@ -19,10 +19,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MAX_JSON_DEPTH = 32
 # Request-body limits in bytes, per endpoint (README lists them); others get DEFAULT_BODY.
 DEFAULT_BODY = 16 * 1024
-WEB_CHAT_BODY = 16 * 1024  # 1000 characters of text even if every one is sent as \uXXXX
 QUEUE_BODY = 1024
+WEB_CHAT_BODY = 16 * 1024  # 1000 characters of text even if every one is sent as \uXXXX
 TELEGRAM_BODY = 256 * 1024  # an update: a 4096-character message and the one it replies to
 WHATSAPP_BODY = 1024 * 1024  # Meta may batch several messages and statuses in one body
+CHANNEL_BODY = {"web": WEB_CHAT_BODY, "telegram": TELEGRAM_BODY, "whatsapp": WHATSAPP_BODY}
 _INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
 
 
@@ -86,11 +87,12 @@ class BodyLimit:
         self.default = default
 
     def limit_for(self, path: str) -> int:
-        """`path`'s own limit, or its longest listed parent's (/api/queue for /api/queue/A)."""
-        for prefix in sorted(self.limits, key=len, reverse=True):
-            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
-                return self.limits[prefix]
-        return self.default
+        """`path`'s own limit, else that of the longest listed folder ("/api/queue/") holding
+        it, else the default."""
+        if path in self.limits:
+            return self.limits[path]
+        folders = [p for p in self.limits if p.endswith("/") and path.startswith(p)]
+        return self.limits[max(folders, key=len)] if folders else self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

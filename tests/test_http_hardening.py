@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 
 from bot import guard
 from bot.app import App, build_app, build_http
-from bot.channels.telegram import SECRET_HEADER, TelegramChannel, build_application
-from bot.channels.web import chat_page_html
+from bot.channels import Connectors
+from bot.channels.telegram import SECRET_HEADER
+from bot.channels.web import WebChannel, chat_page_html
+from bot.channels.whatsapp import WhatsAppChannel
 from bot.config import load_settings
 from bot.ratelimit import ChatLimiter
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
@@ -51,8 +53,9 @@ class Server:
     async def whatsapp(self, body: bytes) -> httpx.Response:
         headers = {"X-Hub-Signature-256": signature(body, WHATSAPP_SECRET)}
         response = await self.client.post("/webhooks/whatsapp", content=body, headers=headers)
-        assert self.app.whatsapp is not None
-        await self.app.whatsapp.drain()  # its processing must not fail either
+        whatsapp = self.app.channel("whatsapp")
+        assert isinstance(whatsapp, WhatsAppChannel)
+        await whatsapp.drain()  # its processing must not fail either
         return response
 
     async def queue(self, body: bytes, service: str = "A") -> httpx.Response:
@@ -77,17 +80,14 @@ async def server(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Server]:
         QUEUE_API_TOKEN=QUEUE_TOKEN,
         ALLOWED_ORIGINS="https://mpp.probolinggokota.go.id, http://localhost:3000",
     )
-    app = await build_app(
-        settings,
-        clock=clock,
-        with_telegram=False,
-        understanding=ENGINE,
-        whatsapp_http=httpx.AsyncClient(transport=FakeGraphApi().transport()),
+    connectors = Connectors(
+        telegram_request=FakeBotApi(),
+        http=httpx.AsyncClient(transport=FakeGraphApi().transport()),
     )
-    app.telegram = TelegramChannel(
-        build_application(settings, request=FakeBotApi()), app.assistant, settings
-    )
-    app.chat_limiter = ChatLimiter(itertools.count(step=60).__next__)  # never in the way here
+    app = await build_app(settings, clock=clock, understanding=ENGINE, connectors=connectors)
+    web = app.channel("web")
+    assert isinstance(web, WebChannel)
+    web.limiter = ChatLimiter(itertools.count(step=60).__next__)  # never in the way here
     transport = httpx.ASGITransport(app=build_http(app), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as client:
         yield Server(app, client)
@@ -159,6 +159,7 @@ async def test_an_unknown_field_on_the_chat_is_named(server: Server) -> None:
     ("path", "limit"),
     [
         ("/api/chat", guard.WEB_CHAT_BODY),
+        ("/api/queue", guard.DEFAULT_BODY),
         ("/api/queue/A", guard.QUEUE_BODY),
         ("/webhooks/telegram", guard.TELEGRAM_BODY),
         ("/webhooks/whatsapp", guard.WHATSAPP_BODY),

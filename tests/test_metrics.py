@@ -111,3 +111,18 @@ async def test_a_refused_write_is_counted_as_a_database_error(
                 "VALUES ('web', 'x', 'fr', '', '')"
             )
     assert value(await scrape(client), "ukkbot_db_write_errors_total") == before + 1
+
+
+async def test_a_message_is_counted_by_channel_and_route_and_timed(
+    web: tuple[httpx.AsyncClient, App],
+) -> None:
+    client, _ = web
+    before = await scrape(client)
+    for body in ({"text": "/menu"}, {"text": "berapa biaya paspor"}, {"action": "m"}):
+        await client.post("/api/chat", json={"session": "metrics-session", **body})
+    after = await scrape(client)
+    for route in ("command", "free_text", "action"):
+        name, labels = "ukkbot_messages_total", {"channel": "web", "route": route}
+        assert value(after, name, **labels) - value(before, name, **labels) == 1
+    timed = "ukkbot_answer_seconds_count"
+    assert value(after, timed, channel="web") - value(before, timed, channel="web") == 3

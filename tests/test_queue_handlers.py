@@ -11,7 +11,7 @@ from bot.content import Content
 from bot.context import Services
 from bot.core import Incoming
 from bot.store import Store
-from bot.store.queue import MAX_AUDIT_ACTION_CHARS
+from bot.store.audit import MAX_ACTION_CHARS as MAX_AUDIT_ACTION_CHARS
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, audit, option_ids
 
@@ -179,9 +179,9 @@ async def test_the_web_chat_offers_no_reminder_it_cannot_send(
     content: Content, store: Store, understanding: Understanding
 ) -> None:
     web = Assistant(Services(content, store, understanding))
-    replies = await web.handle(Incoming("web", "s", "s", text="/antrian A-025"))
+    replies = (await web.handle(Incoming("web", "s", "s", text="/antrian A-025"))).replies
     assert "r:A-025" not in option_ids(replies)
-    replies = await web.handle(Incoming("web", "s", "s", text="/ingatkan A-025"))
+    replies = (await web.handle(Incoming("web", "s", "s", text="/ingatkan A-025"))).replies
     assert all_text(replies) == content.t("queue.remind_unavailable", "id", ticket="A-025")
 
 

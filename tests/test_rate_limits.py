@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from bot.app import App, build_app, build_http
+from bot.channels.web import WebChannel
 from bot.config import load_settings
 from bot.ratelimit import RATES, Buckets, ChatLimiter, Rate
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
@@ -30,7 +31,9 @@ async def web(
     settings = load_settings(DATABASE_PATH=tmp_path / "r.sqlite3", CONTENT_DIR=CONTENT_DIR)
     app = await build_app(settings, clock=clock, understanding=ENGINE)
     seconds = Seconds()
-    app.chat_limiter = ChatLimiter(seconds)
+    web = app.channel("web")
+    assert isinstance(web, WebChannel)
+    web.limiter = ChatLimiter(seconds)
     transport = httpx.ASGITransport(app=build_http(app), client=("203.0.113.7", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client, app, seconds

@@ -10,14 +10,17 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from bot import actions
 from bot.assistant import Assistant
+from bot.channels import Channel, Connectors
+from bot.config import Settings
 from bot.core import MAX_ACTION_BYTES, Incoming, Reply, lang_from_hint
 from bot.guard import BadJson, read_json
 from bot.markup import to_plain
 from bot.ratelimit import ChatLimiter, Kind
-from handlers.statistics import FEEDBACK_ACTION
+from bot.store import users
 
 CHANNEL = "web"
 MAX_TEXT_CHARS = 1000
@@ -79,7 +82,7 @@ def chat_page_html() -> str:
 def kind_of(incoming: Incoming) -> Kind:
     """Which rate limit an act counts against."""
     if incoming.action is not None:
-        return "vote" if incoming.action.startswith(f"{FEEDBACK_ACTION}:") else "message"
+        return "vote" if incoming.action.startswith(f"{actions.FEEDBACK}:") else "message"
     return "command" if (incoming.text or "").lstrip().startswith("/") else "message"
 
 
@@ -89,12 +92,11 @@ def web_routes(assistant: Assistant, limiter: ChatLimiter) -> list[Route]:
 
     async def slow_down(incoming: Incoming, wait: float) -> Response:
         """429 with a polite reply in the session's language, shown like any other."""
-        store = assistant.services.store
-        lang = await store.get_language(CHANNEL, incoming.user_key)
-        text = assistant.services.content.t("slow_down", lang or lang_from_hint(incoming.lang_hint))
-        seconds = str(math.ceil(wait))
+        services = assistant.services
+        lang = await users.get_language(services.store.db, CHANNEL, incoming.user_key)
+        text = services.content.t("slow_down", lang or lang_from_hint(incoming.lang_hint))
         body = {"error": text, "replies": [reply_json(Reply(text))]}
-        return JSONResponse(body, status_code=429, headers={"Retry-After": seconds})
+        return JSONResponse(body, status_code=429, headers={"Retry-After": str(math.ceil(wait))})
 
     async def chat_page(request: Request) -> Response:
         return HTMLResponse(page)
@@ -112,7 +114,25 @@ def web_routes(assistant: Assistant, limiter: ChatLimiter) -> list[Route]:
         wait = limiter.check(kind_of(incoming), incoming.user_key, address)
         if wait:
             return await slow_down(incoming, wait)
-        replies = await assistant.handle(incoming)
-        return JSONResponse({"replies": [reply_json(r) for r in replies]})
+        answer = await assistant.handle(incoming)
+        return JSONResponse({"replies": [reply_json(r) for r in answer.replies]})
 
     return [Route("/", chat_page), Route("/api/chat", chat_api, methods=["POST"])]
+
+
+class WebChannel(Channel):
+    """The web chat: answers on its page only, so it offers no sender."""
+
+    name = CHANNEL
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.limiter = ChatLimiter()  # tests put one with their own clock in its place
+
+    def routes(self) -> list[BaseRoute]:
+        return list(web_routes(self.assistant, self.limiter))
+
+
+def from_settings(settings: Settings, assistant: Assistant, connectors: Connectors) -> WebChannel:
+    """Always on: the page needs no settings."""
+    return WebChannel(assistant)

@@ -1,26 +1,32 @@
 """Announcement tables: announcements, the drafting conversation, subscriptions and the
 broadcast rows in the outbox.
 
-Functions take the connection, like bot/store/queue.py: writes run inside the caller's
-`store.transaction()`.
+Functions take the connection, like every table module: writes run inside the caller's
+`store.transaction()`. The broadcast rows themselves live in the outbox (bot/store/outbox.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal
 
 import aiosqlite
 
 from bot.core import Lang
-from bot.store.db import as_text
+from bot.store import outbox
+from bot.store.db import as_text, select_rows
 
 Step = Literal["text_id", "text_en", "expiry", "confirm"]
-OUTCOMES = ("sent", "failed", "skipped", "expired")
 BROADCAST_KEY = "ann"  # outbox keys: ann:<id>:<channel>:<chat>
 SUMMARY_KEY = "annsum"  # the creator's summary: annsum:<id>
 LIST_LIMIT = 20
+# Who stopped their subscription, a draft left unfinished, an announcement that ended: kept
+# this long, then forgotten. An active subscription stays until the person stops it.
+ENDED_SUBSCRIPTION_RETENTION = dt.timedelta(days=30)
+DRAFT_RETENTION = dt.timedelta(days=7)
+ANNOUNCEMENT_RETENTION = dt.timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -183,11 +189,7 @@ async def end_announcement(
 
 async def delete_announcement(db: aiosqlite.Connection, announcement_id: int) -> bool:
     """Delete it and any of its broadcast that has not gone out yet."""
-    prefix = broadcast_prefix(announcement_id)
-    await db.execute(
-        "DELETE FROM outbox WHERE done_at IS NULL AND key >= ? AND key < ?",
-        (prefix, prefix[:-1] + ";"),
-    )
+    await outbox.delete_unsent(db, broadcast_prefix(announcement_id))
     cursor = await db.execute("DELETE FROM announcements WHERE id = ?", (announcement_id,))
     return cursor.rowcount == 1
 
@@ -233,45 +235,23 @@ async def enqueue_broadcast(
     db: aiosqlite.Connection,
     announcement_id: int,
     replies: dict[Lang, str],
-    channels: frozenset[str],
+    channels: AbstractSet[str],
     now: dt.datetime,
 ) -> int:
-    """One outbox row per active subscriber on `channels`, in one statement (no subscriber list
-    is held in memory), in the language the person chose last (/bahasa) or subscribed in;
-    `replies` is the outbox JSON per language. How many rows were added."""
-    marks = ", ".join("?" * len(channels))
-    cursor = await db.execute(
-        "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at) "
-        "SELECT ? || s.channel || ':' || s.chat_key, s.channel, s.chat_key, "
-        "CASE coalesce(u.language, s.language) WHEN 'en' THEN ? ELSE ? END, ? "
-        "FROM subscriptions s LEFT JOIN users u "
-        "ON u.channel = s.channel AND u.user_key = s.chat_key "
-        f"WHERE s.active = 1 AND s.channel IN ({marks}) ORDER BY s.changed_at",
-        (
-            broadcast_prefix(announcement_id),
-            replies["en"],
-            replies["id"],
-            as_text(now),
-            *sorted(channels),
-        ),
+    """One outbox row per active subscriber on `channels` (see outbox.enqueue_for_subscribers);
+    how many were added."""
+    added = await outbox.enqueue_for_subscribers(
+        db, broadcast_prefix(announcement_id), replies, channels, now
     )
     await db.execute(
         "UPDATE announcements SET broadcast_at = ? WHERE id = ?", (as_text(now), announcement_id)
     )
-    return max(cursor.rowcount, 0)
+    return added
 
 
 async def broadcast_pending(db: aiosqlite.Connection, announcement_id: int) -> bool:
-    """Whether any row of the broadcast is still to be sent. Read through the index of pending
-    rows: the worker goes in id order, so the first pending row is usually this broadcast's next
-    one; counting by key would read every row already done, once per row (quadratic)."""
-    prefix = broadcast_prefix(announcement_id)
-    rows = await db.execute_fetchall(
-        "SELECT 1 FROM outbox INDEXED BY outbox_pending WHERE done_at IS NULL "
-        "AND key >= ? AND key < ? LIMIT 1",
-        (prefix, prefix[:-1] + ";"),
-    )
-    return bool(rows)
+    """Whether any row of the broadcast is still to be sent."""
+    return await outbox.any_pending(db, broadcast_prefix(announcement_id))
 
 
 async def latest_broadcast(db: aiosqlite.Connection) -> int | None:
@@ -285,13 +265,43 @@ async def latest_broadcast(db: aiosqlite.Connection) -> int | None:
 
 async def broadcast_progress(db: aiosqlite.Connection, announcement_id: int) -> dict[str, int]:
     """Rows of the broadcast by outcome, with "pending" for those not done yet."""
-    prefix = broadcast_prefix(announcement_id)
-    rows = await db.execute_fetchall(
-        "SELECT coalesce(outcome, 'pending') AS outcome, COUNT(*) AS n FROM outbox "
-        "WHERE key >= ? AND key < ? GROUP BY 1",
-        (prefix, prefix[:-1] + ";"),
+    return await outbox.progress(db, broadcast_prefix(announcement_id))
+
+
+async def forget_old_announcements(db: aiosqlite.Connection, now: dt.datetime) -> None:
+    await db.execute(
+        "DELETE FROM subscriptions WHERE active = 0 AND changed_at < ?",
+        (as_text(now - ENDED_SUBSCRIPTION_RETENTION),),
     )
-    counts = dict.fromkeys(("sent", "failed", "skipped", "expired", "pending"), 0)
-    for row in rows:
-        counts[row["outcome"]] = counts.get(row["outcome"], 0) + row["n"]
-    return counts
+    await db.execute(
+        "DELETE FROM announcement_drafts WHERE updated_at < ?", (as_text(now - DRAFT_RETENTION),)
+    )
+    cutoff = now - ANNOUNCEMENT_RETENTION
+    await db.execute(
+        "DELETE FROM announcements WHERE ended_at < ? OR expires_on < ?",
+        (as_text(cutoff), cutoff.date().isoformat()),
+    )
+
+
+async def erase_person(db: aiosqlite.Connection, channel: str, key: str) -> None:
+    """Their subscription and any draft (announcements staff published stay: they are the
+    office's)."""
+    await db.execute("DELETE FROM subscriptions WHERE channel = ? AND chat_key = ?", (channel, key))
+    await delete_draft(db, channel, key)
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    mine = (channel, key)
+    return {
+        "subscriptions": await select_rows(
+            db, "SELECT * FROM subscriptions WHERE channel = ? AND chat_key = ?", mine
+        ),
+        "announcement_drafts": await select_rows(
+            db, "SELECT * FROM announcement_drafts WHERE channel = ? AND user_key = ?", mine
+        ),
+        "announcements": await select_rows(
+            db, "SELECT * FROM announcements WHERE channel = ? AND user_key = ? ORDER BY id", mine
+        ),
+    }

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.core import Lang
-from bot.store.db import as_text
+from bot.store import outbox
+from bot.store.db import as_text, select_rows
 
 RETENTION = dt.timedelta(days=90)
 WAIT_FOR_QUESTION = dt.timedelta(hours=1)  # after that, free text is a question to the bot again
@@ -60,12 +61,9 @@ async def open_handover(
 
 async def forget_old_handovers(db: aiosqlite.Connection, now: dt.datetime) -> None:
     """Delete hand-overs older than the retention and the messages they sent."""
-    cutoff = as_text(now - RETENTION)
-    await db.execute("DELETE FROM handovers WHERE created_at < ?", (cutoff,))
-    await db.execute(
-        "DELETE FROM outbox WHERE key >= ? AND key < ? AND created_at < ?",
-        (f"{OUTBOX_KEY}:", f"{OUTBOX_KEY};", cutoff),
-    )
+    cutoff = now - RETENTION
+    await db.execute("DELETE FROM handovers WHERE created_at < ?", (as_text(cutoff),))
+    await outbox.delete_created_before(db, f"{OUTBOX_KEY}:", cutoff)
 
 
 async def waiting_handover(
@@ -94,8 +92,21 @@ async def mark_answered(db: aiosqlite.Connection, handover_id: int, now: dt.date
     await db.execute(
         "UPDATE handovers SET answered_at = ? WHERE id = ?", (as_text(now), handover_id)
     )
+    return await outbox.count(db, f"{OUTBOX_KEY}:{handover_id}:") + 1
+
+
+async def erase_person(db: aiosqlite.Connection, channel: str, key: str) -> None:
+    """The person's hand-overs and every message they caused (to the staff group too)."""
     rows = await db.execute_fetchall(
-        "SELECT COUNT(*) FROM outbox WHERE key >= ? AND key < ?",
-        (f"{OUTBOX_KEY}:{handover_id}:", f"{OUTBOX_KEY}:{handover_id};"),
+        "SELECT id FROM handovers WHERE channel = ? AND chat_key = ?", (channel, key)
     )
-    return int(next(iter(rows))[0]) + 1
+    for row in rows:
+        await outbox.delete_prefixed(db, f"{OUTBOX_KEY}:{row['id']}")
+    await db.execute("DELETE FROM handovers WHERE channel = ? AND chat_key = ?", (channel, key))
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    sql = "SELECT * FROM handovers WHERE channel = ? AND chat_key = ? ORDER BY id"
+    return {"handovers": await select_rows(db, sql, (channel, key))}

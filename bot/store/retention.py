@@ -1,12 +1,14 @@
-"""Forget what is kept past its retention, even when nothing new arrives to trigger it: old
-hand-overs and their messages, unanswered questions, WhatsApp message ids. Each of these is
-also trimmed when a new one is written; `ukkbot run` calls `forget_expired` every hour so that
-a quiet month does not keep them longer than promised."""
+"""Forget what is kept past its retention (README "Personal data" lists each): every table
+that holds a person's id or number, and the unanswered questions. Some are also trimmed when a
+new row is written; `ukkbot run` calls `forget_expired` every hour so that a quiet month does
+not keep them longer than promised."""
 
 from __future__ import annotations
 
-from bot.store.db import QUESTION_RETENTION, WHATSAPP_ID_RETENTION, Store, as_text
+from bot.store import announcements, audit, outbox, queue, users, whatsapp
+from bot.store.db import Store
 from bot.store.handovers import forget_old_handovers
+from bot.store.questions import forget_old_questions
 
 INTERVAL_SECONDS = 3600
 
@@ -15,10 +17,11 @@ async def forget_expired(store: Store) -> None:
     now = store.clock()
     async with store.transaction() as db:
         await forget_old_handovers(db, now)
-        await db.execute(
-            "DELETE FROM questions WHERE last_seen < ?", (as_text(now - QUESTION_RETENTION),)
-        )
-        await db.execute(
-            "DELETE FROM whatsapp_messages WHERE received < ?",
-            (as_text(now - WHATSAPP_ID_RETENTION),),
-        )
+        await forget_old_questions(db, now)
+        await whatsapp.forget_old_ids(db, now)
+        await whatsapp.forget_old_windows(db, now)
+        await users.forget_old_users(db, now)
+        await audit.forget_old_audit(db, now)
+        await outbox.forget_old_messages(db, now)
+        await announcements.forget_old_announcements(db, now)
+        await queue.forget_old_alerts(db, now)
