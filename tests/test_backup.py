@@ -11,11 +11,16 @@ from pathlib import Path
 import pytest
 
 from bot.cli import EXIT_USAGE, main
-from bot.store import Store
+from bot.store import Store, users
 from bot.store.backup import BackupError, backup, restore
 from tests.conftest import CONTENT_DIR, FixedClock
 
 NOW = dt.datetime(2026, 12, 1, 10, 0)
+
+
+async def touch(store: Store, key: str) -> None:
+    async with store.transaction() as db:
+        await users.touch_user(db, "web", key, store.clock())
 
 
 async def user_keys(path: Path) -> list[str]:
@@ -37,11 +42,14 @@ async def test_a_backup_taken_under_load_restores_every_row_written_before_it(
 
     async def write() -> None:
         nonlocal committed
-        while not stop.is_set():
-            await store.touch_user("web", f"user-{committed:06d}")
-            committed += 1
-            if committed == 300:
-                warmed_up.set()
+        try:
+            while not stop.is_set():
+                await touch(store, f"user-{committed:06d}")
+                committed += 1
+                if committed == 300:
+                    warmed_up.set()
+        finally:
+            warmed_up.set()  # a failing writer must not leave the test waiting
 
     writer = asyncio.create_task(write())
     await warmed_up.wait()
@@ -63,11 +71,11 @@ async def test_a_backup_taken_under_load_restores_every_row_written_before_it(
 async def test_restore_keeps_the_database_it_replaces(tmp_path: Path, clock: FixedClock) -> None:
     database, saved = tmp_path / "bot.sqlite3", tmp_path / "saved.sqlite3"
     store = await Store.open(database, clock=clock)
-    await store.touch_user("web", "before-backup")
+    await touch(store, "before-backup")
     await store.close()
     backup(database, saved)
     store = await Store.open(database, clock=clock)
-    await store.touch_user("web", "after-backup")
+    await touch(store, "after-backup")
     await store.close()
 
     kept = restore(saved, database, NOW)
