@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot import reminders as expiry
+from bot import skm
 from bot.context import Context
 from bot.core import STAFF_ROLES, Reply
 from handlers import (
@@ -18,9 +20,11 @@ from handlers import (
     handover,
     language,
     queue,
+    reminders,
     staff,
     start,
     statistics,
+    survey,
 )
 
 Handler = Callable[[Context, str], Awaitable[list[Reply]]]
@@ -52,6 +56,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("langganan", announcements.subscribe, "cmd.subscribe", ("subscribe",)),
     Command("berhenti", announcements.unsubscribe, "cmd.unsubscribe", ("unsubscribe", "stop")),
     Command("petugas", handover.talk_to_officer, "cmd.officer", ("officer",)),
+    Command("survei", survey.take_survey, "cmd.survey", ("survey",)),
+    Command("pengingat", reminders.show_reminders, "cmd.reminders", ("reminder",)),
 )
 
 
@@ -98,12 +104,20 @@ ACTIONS: dict[str, Handler] = {
     "h": handover.talk_to_officer,
     handover.CANCEL_ACTION: handover.cancel_handover,
     statistics.FEEDBACK_ACTION: statistics.rate_answer,
+    skm.START_ACTION: survey.answer_survey,
+    skm.DONE_ACTION: survey.close_survey,
+    expiry.LIST_ACTION: reminders.answer_reminders,
 }
 # Buttons only staff are shown; refused and audited like staff commands when anyone else taps.
 STAFF_ACTIONS: dict[str, Handler] = {
     announcements.DRAFT_ACTION: announcements.answer_draft,
 }
-CONVERSATIONS: tuple[Conversation, ...] = (announcements.continue_draft, handover.take_question)
+CONVERSATIONS: tuple[Conversation, ...] = (
+    announcements.continue_draft,
+    handover.take_question,
+    survey.take_comment,
+    reminders.take_expiry_date,
+)
 
 
 def staff_guard(name: str, handler: Handler, separator: str = " ") -> Handler:

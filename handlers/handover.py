@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.core import STAFF_ROLES, Lang, Reply
 from bot.markup import escape_markup
 from bot.outbox import enqueue
+from bot.skm import offer_survey
 from bot.store import handovers as repo
 from bot.store.queue import add_audit
 from handlers import staff
@@ -146,6 +147,15 @@ async def answer_from_staff_group(ctx: Context) -> list[Reply]:
             handover.chat_key,
             [Reply(answer)],
             now,
+        )
+        await offer_survey(
+            db,
+            ctx.content,
+            (handover.channel, handover.chat_key),
+            handover.lang,
+            ctx.content.survey.handover_service,
+            now,
+            ctx.services.zone,
         )
         incoming = ctx.incoming
         await add_audit(

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.content.books import ReminderBook, SurveyBook
 from bot.content.models import (
     WEEKDAYS,
     Fee,
@@ -86,6 +87,8 @@ class Content:
     lexicon: Lexicon
     routes: RoutePhrases
     queue: QueueBook
+    survey: SurveyBook
+    reminders: ReminderBook
 
     def t(self, key: str, lang: Lang, **values: object) -> str:
         """A UI string in `lang`, placeholders and `{name}` values filled in."""
@@ -223,6 +226,15 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
     queue = _parse(
         QueueBook, _read_yaml(root / "queue.yaml", root, faults), "content/queue.yaml", faults
     )
+    survey = _parse(
+        SurveyBook, _read_yaml(root / "survey.yaml", root, faults), "content/survey.yaml", faults
+    )
+    reminders = _parse(
+        ReminderBook,
+        _read_yaml(root / "reminders.yaml", root, faults),
+        "content/reminders.yaml",
+        faults,
+    )
     ui_data = _read_yaml(root / "ui.yaml", root, faults)
     ui: dict[str, Text] = {}
     if isinstance(ui_data, dict):
@@ -240,6 +252,8 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
         or lexicon is None
         or routes is None
         or queue is None
+        or survey is None
+        or reminders is None
     ):
         return None, faults
     if faults:
@@ -254,6 +268,8 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
         lexicon,
         routes,
         queue,
+        survey,
+        reminders,
     )
     faults.extend(_cross_check(content, topic_files))
     return content, faults
@@ -273,6 +289,9 @@ def _cross_check(content: Content, topic_files: dict[str, str]) -> Iterator[Faul
     letters = content.queue.letters
     for dup in sorted({letter for letter in letters if letters.count(letter) > 1}):
         yield Fault("content/queue.yaml", "services.letter", f"duplicate letter {dup!r}")
+    for document in content.reminders.documents:
+        if document.topic not in content.topics:
+            yield Fault("content/reminders.yaml", document.id, f"unknown topic {document.topic!r}")
     neighbour_ids = [n.id for n in content.neighbours]
     for dup in {i for i in neighbour_ids if neighbour_ids.count(i) > 1}:
         yield Fault("content/neighbours.yaml", "id", f"duplicate id {dup!r}")

@@ -15,6 +15,7 @@ from bot.core import Lang, Option, Reply
 from bot.outbox import enqueue
 from bot.queue.estimate import minutes_per_number
 from bot.queue.state import Call, Change, QueueState, Ticket, apply, day_end, local_day
+from bot.skm import offer_survey
 from bot.store import queue as repo
 
 
@@ -88,6 +89,7 @@ class QueueDesk:
             if kind is not None:
                 await repo.add_call(db, day, letter, Call(new.now_serving, kind, now))
                 alerts = await self._queue_alerts(db, day, new, now)
+                alerts += await self._survey_offers(db, day, state.now_serving, new, now)
         if alerts:
             self.services.outbox_wake.set()
         return new
@@ -110,6 +112,21 @@ class QueueDesk:
                 expires_at=day_end(day, self.services.zone),
             )
         return len(due)
+
+    async def _survey_offers(
+        self, db: aiosqlite.Connection, day: dt.date, served: int, new: QueueState, now: dt.datetime
+    ) -> int:
+        """Invite to the survey whoever asked for a reminder for a number the queue just moved
+        past (served), in the change's transaction; the 30-day rule decides who gets one."""
+        service = self.content.survey.service_for_letter(new.service)
+        if service is None or new.now_serving <= served:
+            return 0
+        invited = 0
+        for alert in await repo.alerts_between(db, day, new.service, served, new.now_serving):
+            where = (alert.channel, alert.chat_key)
+            zone = self.services.zone
+            invited += await offer_survey(db, self.content, where, alert.lang, service, now, zone)
+        return invited
 
     def alert_reply(self, lang: Lang, service: str, number: int, serving: int) -> Reply:
         """The reminder: how close the ticket is, with a button to see the queue."""
