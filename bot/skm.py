@@ -112,6 +112,22 @@ def write_csv(rows: Sequence[ReportRow], out: TextIO) -> None:
         )
 
 
+def report_lines(rows: Sequence[ReportRow]) -> list[str]:
+    """The report as an aligned table for the terminal (the CSV has the same columns)."""
+    elements = " ".join(f"{f'U{i + 1}':>5}" for i in range(ELEMENTS))
+    lines = [f"{'month':7}  {'service':14} {'n':>5}  {elements}  {'IKM':>6}  grade"]
+    for row in rows:
+        index = row.index
+        averages = " ".join(f"{average:5.2f}" for average in index.averages)
+        lines.append(
+            f"{row.month:7}  {row.service:14} {index.respondents:5}  {averages}  "
+            f"{index.value:6.2f}  {index.grade}"
+        )
+    if not rows:
+        lines.append("(no responses in this period)")
+    return lines
+
+
 def format_value(value: Decimal | float, lang: Lang, places: int = 2) -> str:
     """83,33 in Indonesian, 83.33 in English."""
     text = f"{value:.{places}f}"
