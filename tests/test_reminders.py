@@ -4,6 +4,7 @@ right local day with a fixed clock in different time zones, language, cancelling
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,12 +12,14 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
+from bot.core import Incoming
 from bot.outbox import replies_from_json
 from bot.reminders import due_days, months_before, parse_date, send_due_reminders
 from bot.store import Store
 from bot.store import reminders as repo
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, option_ids
+from tests.test_whatsapp import PERSON, make_harness
 
 JAKARTA = ZoneInfo("Asia/Jakarta")  # UTC+7
 JAYAPURA = ZoneInfo("Asia/Jayapura")  # UTC+9
@@ -241,3 +244,22 @@ async def test_erasing_a_person_forgets_their_reminders_and_request(
         assert await repo.forget_chat(db, "test", "7") == 1
     assert await repo.list_for(store.db, "test", "7") == []
     assert await repo.draft(store.db, "test", "7", store.clock()) is None
+
+
+async def test_on_whatsapp_outside_the_window_the_reminder_goes_as_the_template(
+    tmp_path: Path, clock: FixedClock, content: Content
+) -> None:
+    harness = await make_harness(tmp_path / "wa.sqlite3", clock, WHATSAPP_ALERT_TEMPLATE="alert")
+    try:
+        services = harness.app.services
+        incoming = Incoming("whatsapp", PERSON, PERSON, text="/pengingat itas 10-05-2027")
+        await harness.app.assistant.handle(incoming)
+        clock.now = dt.datetime(2027, 3, 26, 2, 0, tzinfo=dt.UTC)  # weeks after they last wrote
+        assert await send_due_reminders(services.store, services.content, services.zone) == 1
+        assert await harness.app.outbox_worker().drain() == 1
+        [message] = harness.graph.sent()
+        assert message["type"] == "template" and message["template"]["name"] == "alert"
+        [parameter] = message["template"]["components"][0]["parameters"]
+        assert "ITAS / KITAS" in parameter["text"] and "10-05-2027" in parameter["text"]
+    finally:
+        await harness.close()
