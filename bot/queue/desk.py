@@ -121,10 +121,9 @@ class QueueDesk:
         service = self.content.survey.service_for_letter(new.service)
         if service is None or new.now_serving <= served:
             return 0
-        invited = 0
+        invited, zone = 0, self.services.zone
         for alert in await repo.alerts_between(db, day, new.service, served, new.now_serving):
             where = (alert.channel, alert.chat_key)
-            zone = self.services.zone
             invited += await offer_survey(db, self.content, where, alert.lang, service, now, zone)
         return invited
 
