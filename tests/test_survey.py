@@ -21,6 +21,7 @@ from bot.queue.state import CallNext, Ticket
 from bot.skm import grade_of, index_of, report_rows, write_csv
 from bot.store import Store
 from bot.store import survey as repo
+from bot.store.retention import forget_expired
 from tests.conftest import CONTENT_DIR, ROOT, Chat, FixedClock, all_text, option_ids
 
 # A worked example, computed by hand the regulation's way: four respondents, nine elements.
@@ -289,3 +290,25 @@ def test_the_cli_report_names_a_bad_date_and_exits_2(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     backwards = run_cli(tmp_path, "skm", "report", "--from", "2026-12-01", "--to", "2026-11-30")
     assert backwards.returncode == 2 and "--to" in backwards.stderr
+
+
+async def test_done_closes_the_suggestion_window(
+    resident: Chat, store: Store, content: Content
+) -> None:
+    await finish_survey(resident, WORKED[0])
+    assert all_text(await resident.tap("svd")) == content.t("skm.closed", "id")
+    await resident.say("Ruang tunggu panas")
+    assert await store.db.execute_fetchall("SELECT * FROM skm_comments") == []
+
+
+async def test_invitations_are_forgotten_after_thirty_days(
+    resident: Chat, store: Store, clock: FixedClock
+) -> None:
+    await finish_survey(resident, WORKED[0])
+    clock.now += dt.timedelta(days=29)
+    await forget_expired(store)
+    assert len(await store.db.execute_fetchall("SELECT * FROM skm_invitations")) == 1
+    clock.now += dt.timedelta(days=1)
+    await forget_expired(store)
+    assert await store.db.execute_fetchall("SELECT * FROM skm_invitations") == []
+    assert len(await store.db.execute_fetchall("SELECT * FROM skm_responses")) == 1
