@@ -13,17 +13,17 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
+from bot import actions
 from bot.content import Content
 from bot.content.books import ReminderDocument
 from bot.core import Lang, Option, Reply
-from bot.outbox import enqueue
 from bot.store import Store
 from bot.store import reminders as repo
+from bot.store.outbox import enqueue
 
 SEND_FROM = dt.time(8, 0)
 INTERVAL_SECONDS = 600
 OUTBOX_KEY = "expiry"  # expiry:<reminder id>:<lead index>
-LIST_ACTION = "pg"
 DATE_FORMAT = "%d-%m-%Y"
 _DATE = re.compile(r"^\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})\s*$")
 
@@ -94,8 +94,8 @@ def reminder_reply(
     return Reply(
         text,
         (
-            Option(f"t:{topic.id}", topic.title.get(lang)),
-            Option(LIST_ACTION, content.t("rem.btn_list", lang)),
+            Option(f"{actions.TOPIC}:{topic.id}", topic.title.get(lang)),
+            Option(actions.REMINDERS, content.t("rem.btn_list", lang)),
         ),
     )
 

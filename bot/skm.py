@@ -18,13 +18,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
+from bot import actions
 from bot.content import Content
 from bot.content.books import ELEMENTS
 from bot.core import Lang, Option, Reply
-from bot.outbox import enqueue
 from bot.store import survey as repo
+from bot.store.db import Connection
+from bot.store.outbox import enqueue
 
 WEIGHT = 1 / ELEMENTS
 CONVERSION = 25
@@ -36,8 +36,6 @@ GRADES: tuple[tuple[Decimal, str], ...] = (
 )
 LOWEST_GRADE = "D"
 ALL_SERVICES = "all"
-START_ACTION = "sv"  # sv:<state>, see handlers/survey.py
-DONE_ACTION = "svd"
 OFFER_KEY = "skm-offer"
 
 
@@ -140,14 +138,14 @@ def offer_reply(content: Content, lang: Lang, service: int) -> Reply:
     return Reply(
         content.t("skm.offer", lang, service=name),
         (
-            Option(f"{START_ACTION}:{service}", content.t("skm.btn_start", lang)),
-            Option(DONE_ACTION, content.t("skm.btn_not_now", lang)),
+            Option(f"{actions.SURVEY}:{service}", content.t("skm.btn_start", lang)),
+            Option(actions.SURVEY_DONE, content.t("skm.btn_not_now", lang)),
         ),
     )
 
 
 async def offer_survey(
-    db: aiosqlite.Connection,
+    db: Connection,
     content: Content,
     where: tuple[str, str],
     lang: Lang,

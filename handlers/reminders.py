@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot import actions
 from bot.content.books import ReminderDocument
 from bot.context import Context
 from bot.core import Option, Reply
-from bot.reminders import DATE_FORMAT, LIST_ACTION, due_days, first_lead, parse_date
+from bot.reminders import DATE_FORMAT, due_days, first_lead, parse_date
 from bot.store import reminders as repo
 
 MONTHS = 12
@@ -23,7 +24,7 @@ async def show_reminders(ctx: Context, arg: str) -> list[Reply]:
     """`/pengingat`: this chat's reminders with a cancel button each, and a button per document
     to add one; `/pengingat itas 10-05-2027` adds one at once."""
     if ctx.incoming.channel not in ctx.services.push_channels:
-        return [ctx.reply(ctx.t("rem.unavailable"), ctx.option("m", "btn.menu"))]
+        return [ctx.reply(ctx.t("rem.unavailable"), ctx.menu_button())]
     kind, _, date_text = arg.strip().partition(" ")
     document = ctx.content.reminders.document(kind.lower())
     if document is not None and date_text.strip():
@@ -37,7 +38,7 @@ async def overview(ctx: Context) -> list[Reply]:
     books = ctx.content.reminders
     lines = [ctx.t("rem.title")]
     options = [
-        Option(f"{LIST_ACTION}:d:{d.id}", ctx.t("rem.btn_add", document=d.name.get(ctx.lang)))
+        Option(f"{actions.REMINDERS}:d:{d.id}", ctx.t("rem.btn_add", document=d.name.get(ctx.lang)))
         for d in books.documents
     ]
     for reminder in reminders:
@@ -47,21 +48,21 @@ async def overview(ctx: Context) -> list[Reply]:
         lines.append(ctx.t("rem.item", document=name, date=date))
         options.append(
             Option(
-                f"{LIST_ACTION}:x:{reminder.id}",
+                f"{actions.REMINDERS}:x:{reminder.id}",
                 ctx.t("rem.btn_cancel", document=name, date=date),
             )
         )
     if not reminders:
         lines.append(ctx.t("rem.none"))
     elif len(reminders) > 1:
-        options.append(ctx.option(f"{LIST_ACTION}:xa", "rem.btn_cancel_all"))
+        options.append(ctx.option(f"{actions.REMINDERS}:xa", "rem.btn_cancel_all"))
     return [ctx.reply("\n".join(lines), *options)]
 
 
 async def answer_reminders(ctx: Context, arg: str) -> list[Reply]:
     """A button of the reminders (see the module docstring for the action ids)."""
     if ctx.incoming.channel not in ctx.services.push_channels:
-        return [ctx.reply(ctx.t("rem.unavailable"), ctx.option("m", "btn.menu"))]
+        return [ctx.reply(ctx.t("rem.unavailable"), ctx.menu_button())]
     step, _, rest = arg.partition(":")
     parts = rest.split(":")
     books = ctx.content.reminders
@@ -81,7 +82,7 @@ async def answer_reminders(ctx: Context, arg: str) -> list[Reply]:
         return await cancel_reminder(ctx, int(rest))
     if step == "xa":
         return await cancel_all_reminders(ctx)
-    return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
+    return ctx.unknown_action()
 
 
 async def ask_date(ctx: Context, document: ReminderDocument) -> list[Reply]:
@@ -92,7 +93,7 @@ async def ask_date(ctx: Context, document: ReminderDocument) -> list[Reply]:
         )
     this_year = ctx.today().year
     years = [
-        Option(f"{LIST_ACTION}:y:{document.id}:{year}", str(year))
+        Option(f"{actions.REMINDERS}:y:{document.id}:{year}", str(year))
         for year in range(this_year, this_year + document.max_years + 1)
     ]
     text = ctx.t("rem.ask_date", document=document.name.get(ctx.lang))
@@ -102,7 +103,7 @@ async def ask_date(ctx: Context, document: ReminderDocument) -> list[Reply]:
 def ask_month(ctx: Context, document: ReminderDocument, year: int) -> Reply:
     names = ctx.t("rem.months").split(",")
     options = [
-        Option(f"{LIST_ACTION}:m:{document.id}:{year}:{month}", f"{names[month - 1].strip()}")
+        Option(f"{actions.REMINDERS}:m:{document.id}:{year}:{month}", f"{names[month - 1].strip()}")
         for month in range(1, MONTHS + 1)
     ]
     return ctx.reply(
@@ -135,13 +136,13 @@ async def add_reminder(
     name = document.name.get(ctx.lang)
     today = ctx.today()
     if expires_on is None:
-        return [ctx.reply(ctx.t("rem.bad_date"), ctx.option(LIST_ACTION, "rem.btn_list"))]
+        return [ctx.reply(ctx.t("rem.bad_date"), ctx.option(actions.REMINDERS, "rem.btn_list"))]
     if expires_on < today:
-        return [ctx.reply(ctx.t("rem.past_date"), ctx.option(LIST_ACTION, "rem.btn_list"))]
+        return [ctx.reply(ctx.t("rem.past_date"), ctx.option(actions.REMINDERS, "rem.btn_list"))]
     latest = dt.date(today.year + document.max_years, 12, 31)
     if expires_on > latest:
         text = ctx.t("rem.far_date", document=name, date=latest.strftime(DATE_FORMAT))
-        return [ctx.reply(text, ctx.option(LIST_ACTION, "rem.btn_list"))]
+        return [ctx.reply(text, ctx.option(actions.REMINDERS, "rem.btn_list"))]
     lead, next_due = first_lead(document, expires_on, today)
     reminder = repo.Reminder(
         0, channel, chat_key, ctx.lang, document.id, expires_on, next_due, lead
@@ -150,7 +151,7 @@ async def add_reminder(
         await repo.drop_draft(db, channel, chat_key)
         added = await repo.add(db, reminder, ctx.store.clock())
     if not added:
-        return [ctx.reply(ctx.t("rem.not_added"), ctx.option(LIST_ACTION, "rem.btn_list"))]
+        return [ctx.reply(ctx.t("rem.not_added"), ctx.option(actions.REMINDERS, "rem.btn_list"))]
     date = expires_on.strftime(DATE_FORMAT)
     upcoming = [d.strftime(DATE_FORMAT) for d in due_days(document, expires_on)[lead:]]
     if upcoming:
@@ -163,8 +164,8 @@ async def add_reminder(
     return [
         ctx.reply(
             text,
-            Option(f"t:{topic.id}", topic.title.get(ctx.lang)),
-            ctx.option(LIST_ACTION, "rem.btn_list"),
+            Option(f"{actions.TOPIC}:{topic.id}", topic.title.get(ctx.lang)),
+            ctx.option(actions.REMINDERS, "rem.btn_list"),
         )
     ]
 
@@ -173,11 +174,11 @@ async def cancel_reminder(ctx: Context, reminder_id: int) -> list[Reply]:
     async with ctx.store.transaction() as db:
         gone = await repo.cancel(db, ctx.incoming.channel, ctx.incoming.chat_key, reminder_id)
     text = ctx.t("rem.cancelled", count=1) if gone else ctx.t("rem.nothing")
-    return [ctx.reply(text, ctx.option(LIST_ACTION, "rem.btn_list"))]
+    return [ctx.reply(text, ctx.option(actions.REMINDERS, "rem.btn_list"))]
 
 
 async def cancel_all_reminders(ctx: Context) -> list[Reply]:
     async with ctx.store.transaction() as db:
         count = await repo.forget_chat(db, ctx.incoming.channel, ctx.incoming.chat_key)
     text = ctx.t("rem.cancelled", count=count) if count else ctx.t("rem.nothing")
-    return [ctx.reply(text, ctx.option(LIST_ACTION, "rem.btn_list"))]
+    return [ctx.reply(text, ctx.option(actions.REMINDERS, "rem.btn_list"))]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from bot import actions
 from bot.chart import skm_chart
 from bot.content.books import ELEMENTS, SCALE, SKIPPED, SurveyBook
 from bot.context import Context
 from bot.core import Option, Reply
 from bot.markup import escape_markup
-from bot.skm import DONE_ACTION, START_ACTION, format_value, report_rows
+from bot.skm import format_value, report_rows
 from bot.store import survey as repo
 
 ANSWERS = "".join(str(value) for value in range(1, SCALE + 1))
@@ -52,16 +53,17 @@ async def answer_survey(ctx: Context, state: str) -> list[Reply]:
     """A tap in the survey (`sv:<state>`): ask the next question, or store the finished one."""
     book = ctx.content.survey
     if not valid_state(book, state):
-        return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
+        return ctx.unknown_action()
     if len(state) <= 1:
         async with ctx.store.transaction() as db:
             again = await repo.begin(db, ctx.incoming.channel, ctx.incoming.chat_key, ctx.today())
         if again is not None:
             text = ctx.t("skm.already", date=again.strftime("%d-%m-%Y"))
-            return [ctx.reply(text, ctx.option("m", "btn.menu"))]
+            return [ctx.reply(text, ctx.menu_button())]
     if not state:
         options = [
-            Option(f"{START_ACTION}:{i}", s.name.get(ctx.lang)) for i, s in enumerate(book.services)
+            Option(f"{actions.SURVEY}:{i}", s.name.get(ctx.lang))
+            for i, s in enumerate(book.services)
         ]
         return [ctx.reply(ctx.t("skm.intro"), *options)]
     answered = len(state) - 1
@@ -74,7 +76,7 @@ async def answer_survey(ctx: Context, state: str) -> list[Reply]:
             question=element.question.get(ctx.lang),
         )
         options = [
-            Option(f"{START_ACTION}:{state}{value}", label.get(ctx.lang))
+            Option(f"{actions.SURVEY}:{state}{value}", label.get(ctx.lang))
             for value, label in zip(ANSWERS, element.scale, strict=True)
         ]
         return [ctx.reply(text, *options)]
@@ -88,11 +90,11 @@ def profile_question(ctx: Context, book: SurveyBook, state: str) -> Reply:
     question = book.profile[len(state) - 1 - ELEMENTS]
     rest = survey_length(book) - len(state)
     options = [
-        Option(f"{START_ACTION}:{state}{o.code}", o.label.get(ctx.lang)) for o in question.options
+        Option(f"{actions.SURVEY}:{state}{o.code}", o.label.get(ctx.lang)) for o in question.options
     ]
-    options.append(ctx.option(f"{START_ACTION}:{state}{SKIPPED}", "skm.btn_skip"))
+    options.append(ctx.option(f"{actions.SURVEY}:{state}{SKIPPED}", "skm.btn_skip"))
     if rest > 1:
-        options.append(ctx.option(f"{START_ACTION}:{state}{SKIPPED * rest}", "skm.btn_skip_rest"))
+        options.append(ctx.option(f"{actions.SURVEY}:{state}{SKIPPED * rest}", "skm.btn_skip_rest"))
     return ctx.reply(question.question.get(ctx.lang), *options)
 
 
@@ -110,8 +112,8 @@ async def submit_survey(ctx: Context, book: SurveyBook, state: str) -> list[Repl
             db, ctx.incoming.channel, ctx.incoming.chat_key, ctx.store.clock(), response
         )
     if not stored:
-        return [ctx.reply(ctx.t("skm.not_open"), ctx.option("m", "btn.menu"))]
-    return [ctx.reply(ctx.t("skm.thanks"), ctx.option(DONE_ACTION, "skm.btn_done"))]
+        return [ctx.reply(ctx.t("skm.not_open"), ctx.menu_button())]
+    return [ctx.reply(ctx.t("skm.thanks"), ctx.option(actions.SURVEY_DONE, "skm.btn_done"))]
 
 
 async def take_comment(ctx: Context, text: str) -> list[Reply] | None:
@@ -124,14 +126,14 @@ async def take_comment(ctx: Context, text: str) -> list[Reply] | None:
     async with ctx.store.transaction() as db:
         await repo.end_comment(db, channel, chat_key)
         await repo.add_comment(db, ctx.today(), text.strip())
-    return [ctx.reply(ctx.t("skm.comment_thanks"), ctx.option("m", "btn.menu"))]
+    return [ctx.reply(ctx.t("skm.comment_thanks"), ctx.menu_button())]
 
 
 async def close_survey(ctx: Context, arg: str) -> list[Reply]:
     """ "Done" after the survey, or "not now" under an invitation."""
     async with ctx.store.transaction() as db:
         await repo.end_comment(db, ctx.incoming.channel, ctx.incoming.chat_key)
-    return [ctx.reply(ctx.t("skm.closed"), ctx.option("m", "btn.menu"))]
+    return [ctx.reply(ctx.t("skm.closed"), ctx.menu_button())]
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date] | None:

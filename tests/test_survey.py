@@ -16,8 +16,8 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.queue.desk import Actor, QueueDesk
 from bot.queue.state import CallNext, Ticket
+from bot.queue_desk import Actor
 from bot.skm import grade_of, index_of, report_rows, write_csv
 from bot.store import Store
 from bot.store import survey as repo
@@ -210,7 +210,7 @@ async def test_a_served_ticket_brings_one_invitation_per_thirty_days(
         understanding=understanding,  # type: ignore[arg-type]
         push_channels=frozenset({"test"}),
     )
-    desk = QueueDesk(services)
+    desk = services.queue_desk()
     staff = Actor("test", "100")
     await desk.remind(Ticket("B", 2), "test", "7", "en")
     for _ in range(2):
