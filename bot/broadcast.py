@@ -20,8 +20,10 @@ from bot.store.outbox import enqueue, replies_to_json
 def broadcast_reply(
     content: Content, announcement: announcements.Announcement, lang: Lang
 ) -> Reply:
-    """The message a subscriber gets, with a button to stop the subscription."""
-    text = content.t("ann.broadcast", lang, body=escape_markup(announcement.text(lang)))
+    """The message a subscriber gets, its kind first, with a button to stop the subscription."""
+    kind = content.t(f"ann.kind.{announcement.kind}", lang)
+    body = f"**{kind}**\n{escape_markup(announcement.text(lang))}"
+    text = content.t("ann.broadcast", lang, body=body)
     return Reply(text, (Option(actions.UNSUBSCRIBE, content.t("sub.btn_stop", lang)),))
 
 
@@ -40,7 +42,7 @@ async def publish(
     replies = {
         lang: replies_to_json([broadcast_reply(content, announcement, lang)]) for lang in LANGS
     }
-    return await announcements.enqueue_broadcast(db, announcement.id, replies, channels, clock())
+    return await announcements.enqueue_broadcast(db, announcement, replies, channels, clock())
 
 
 class BroadcastHook:
