@@ -12,7 +12,7 @@ from bot.content import Content
 from bot.core import LANGS, Lang, Option, Reply
 from bot.markup import escape_markup
 from bot.outbox import Blocked
-from bot.store import announcements, users
+from bot.store import announcements, reminders, users
 from bot.store.db import Connection, Row
 from bot.store.outbox import enqueue, replies_to_json
 
@@ -46,8 +46,9 @@ async def publish(
 
 
 class BroadcastHook:
-    """The outbox worker's done hook: a person who blocked the bot is unsubscribed; when the
-    last row of a broadcast is done, its creator gets a summary (through the outbox, once)."""
+    """The outbox worker's done hook: a person who blocked the bot is unsubscribed and their
+    expiry reminders forgotten; when the last row of a broadcast is done, its creator gets a
+    summary (through the outbox, once)."""
 
     def __init__(self, content: Content, clock: Clock) -> None:
         self.content = content
@@ -57,6 +58,7 @@ class BroadcastHook:
         now = self.clock()
         if error == Blocked.__name__:
             await announcements.unsubscribe(db, row["channel"], row["chat_key"], now)
+            await reminders.forget_chat(db, row["channel"], row["chat_key"])
         kind, _, rest = str(row["key"]).partition(":")
         if kind != announcements.BROADCAST_KEY:
             return

@@ -21,7 +21,7 @@ from bot.markup import escape_markup
 from bot.store import announcements
 from bot.store.audit import add_audit
 from bot.store.db import Connection
-from handlers.browse import closed_days
+from handlers.closures import closed_days
 from handlers.staff import audit_view
 from handlers.start import main_menu, shown_text
 
@@ -59,7 +59,7 @@ def staff_line(
         id=announcement.id,
         state=state,
         progress=progress_text(ctx.content, ctx.lang, counts),
-        body=shown_text(ctx, announcement),
+        body=f"{kind_label(ctx, announcement.kind)}: {shown_text(ctx, announcement)}",
     )
 
 

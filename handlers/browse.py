@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from bot import actions
 from bot.content.loader import CATEGORIES
 from bot.context import Context
 from bot.core import Location, Option, Reply
-from bot.markup import escape_markup
-from bot.store import announcements
 from handlers import statistics
+from handlers.closures import CLOSURES_AHEAD, closure_lines
 
 HOURS_TOPIC = "jam-layanan"
-CLOSURES_AHEAD = dt.timedelta(days=30)  # closures announced this far ahead join the hours
 
 
 def topic_option(ctx: Context, topic_id: str) -> Option:
@@ -43,7 +39,7 @@ async def show_topic(ctx: Context, topic_id: str) -> list[Reply]:
     )
     text = ctx.content.topic_text(topic, ctx.lang)
     if topic.id == HOURS_TOPIC:
-        text = "\n".join([*await closure_lines(ctx), text])
+        text = "\n".join([*await closure_lines(ctx, CLOSURES_AHEAD), text])
     if related:
         text = f"{text}\n\n{ctx.t('related')}"
     replies = [Reply(text, options)]
@@ -60,22 +56,3 @@ def location_reply(ctx: Context) -> Reply:
         return Reply(caption)
     address = ctx.content.fill("{office:address}", ctx.lang)
     return Reply(caption, location=Location(place.name, address, place.lat, place.lon))
-
-
-async def closure_lines(ctx: Context) -> list[str]:
-    """The closed days staff announced (closure kind) from today on, each with its notice."""
-    today = ctx.today()
-    found = await announcements.closures(ctx.store.reader, today, today + CLOSURES_AHEAD)
-    lines = []
-    for closure in found:
-        assert closure.closed_from is not None and closure.closed_to is not None
-        days = closed_days(max(closure.closed_from, today), closure.closed_to)
-        lines.append(ctx.t("hours.closed", days=days, body=escape_markup(closure.text(ctx.lang))))
-    return lines
-
-
-def closed_days(first: dt.date, last: dt.date) -> str:
-    """ "25-12-2026", or "24-12-2026 – 26-12-2026" for more than one day."""
-    if first == last:
-        return first.strftime("%d-%m-%Y")
-    return f"{first.strftime('%d-%m-%Y')} – {last.strftime('%d-%m-%Y')}"

@@ -10,7 +10,7 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.outbox import replies_from_json
+from bot.store.outbox import replies_from_json
 from bot.store import Store
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, option_ids
@@ -135,3 +135,14 @@ async def test_the_kind_question_takes_only_its_buttons(staff: Chat, content: Co
     await staff.say("/umumkan")
     assert all_text(await staff.tap("ad:k:holiday")).startswith(content.t("ann.use_buttons", "id"))
     assert all_text(await staff.tap("ad:skip")).startswith(content.t("ann.use_buttons", "id"))
+
+
+async def test_the_queue_board_shows_a_closure_on_its_day(
+    push_assistant: Assistant, staff: Chat, clock: FixedClock, content: Content
+) -> None:
+    await post(staff, "closure", "Libur Natal", last_answer="25-12-2026")
+    resident = Chat(push_assistant, "9")
+    notice = content.t("hours.closed", "id", days="25-12-2026", body="Libur Natal")
+    assert notice not in all_text(await resident.say("/antrian"))  # not today yet
+    clock.now = dt.datetime(2026, 12, 25, 1, 0, tzinfo=dt.UTC)
+    assert notice in all_text(await resident.say("/antrian"))

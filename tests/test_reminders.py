@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.assistant import Assistant
+from bot.broadcast import BroadcastHook
 from bot.content import Content
 from bot.context import Services
-from bot.core import Incoming
-from bot.outbox import replies_from_json
+from bot.core import Incoming, Reply
+from bot.outbox import Blocked, OutboxWorker
 from bot.reminders import due_days, months_before, parse_date, send_due_reminders
 from bot.store import Store
 from bot.store import reminders as repo
+from bot.store.outbox import replies_from_json
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, option_ids
 from tests.test_whatsapp import PERSON, make_harness
@@ -263,3 +265,22 @@ async def test_on_whatsapp_outside_the_window_the_reminder_goes_as_the_template(
         assert "ITAS / KITAS" in parameter["text"] and "10-05-2027" in parameter["text"]
     finally:
         await harness.close()
+
+
+class BlockingSender:
+    """A channel on which the person has blocked the bot."""
+
+    async def send(self, chat_key: str, replies: list[Reply], /) -> None:
+        raise Blocked
+
+
+async def test_a_person_who_blocked_the_bot_loses_their_reminders(
+    person: Chat, store: Store, clock: FixedClock, content: Content
+) -> None:
+    await person.say("/pengingat itas 10-05-2027")
+    await person.say("/pengingat passport 10-05-2030")
+    clock.now = dt.datetime(2027, 3, 26, 2, 0, tzinfo=dt.UTC)
+    assert await send_due_reminders(store, content, JAKARTA) == 1
+    hook = BroadcastHook(content, store.clock)
+    await OutboxWorker(store, {"test": BlockingSender()}, on_done=hook).drain()
+    assert await repo.list_for(store.db, "test", "7") == []
