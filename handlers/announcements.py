@@ -59,7 +59,7 @@ def staff_line(
         id=announcement.id,
         state=state,
         progress=progress_text(ctx.content, ctx.lang, counts),
-        body=f"{kind_label(ctx, announcement.kind)}: {shown_text(ctx, announcement)}",
+        body=labelled_text(ctx, announcement),
     )
 
 
@@ -71,10 +71,7 @@ async def show_announcements(ctx: Context, arg: str) -> list[Reply]:
     active = await announcements.active_announcements(ctx.store.reader, ctx.today())
     lines = [ctx.t("ann.title")]
     for announcement in active:
-        item = ctx.t(
-            "ann.item",
-            body=f"{kind_label(ctx, announcement.kind)}: {shown_text(ctx, announcement)}",
-        )
+        item = ctx.t("ann.item", body=labelled_text(ctx, announcement))
         if announcement.expires_on is not None:
             item = f"{item}\n{ctx.t('ann.until', date=announcement.expires_on.isoformat())}"
         lines.append(item)
@@ -100,8 +97,9 @@ async def show_staff_announcements(ctx: Context) -> list[Reply]:
     return [Reply("\n\n".join(lines), main_menu(ctx))]
 
 
-def kind_label(ctx: Context, kind: announcements.Kind) -> str:
-    return f"**{ctx.t(f'ann.kind.{kind}')}**"
+def labelled_text(ctx: Context, announcement: announcements.Announcement) -> str:
+    """The announcement's text after its kind in bold."""
+    return f"**{ctx.t(f'ann.kind.{announcement.kind}')}**: {shown_text(ctx, announcement)}"
 
 
 def kind_options(ctx: Context, chosen: frozenset[announcements.Kind]) -> list[Option]:
@@ -121,7 +119,7 @@ async def toggle_kind(ctx: Context, kind: str) -> list[Reply]:
     """`s:k:<kind>`: receive that kind, or stop it; without any kind left the subscription
     stops."""
     incoming = ctx.incoming
-    chosen_kind = next((k for k in announcements.KINDS if k == kind), None)
+    chosen_kind = announcements.parse_kind(kind)
     if chosen_kind is None or incoming.channel not in ctx.services.push_channels:
         return ctx.unknown_action()
     now = ctx.store.clock()
@@ -238,13 +236,9 @@ def preview(ctx: Context, draft: announcements.Draft) -> str:
 
 def parse_days(text: str) -> tuple[dt.date, dt.date] | None:
     """One date, or two joined by "-", "s/d", "sampai", "to": the first and last day."""
-    parts = _RANGE.split(text.strip(), maxsplit=1)
-    days = [parse_date(part) for part in parts]
-    if not days or any(day is None for day in days):
-        return None
+    days = [parse_date(part) for part in _RANGE.split(text.strip(), maxsplit=1)]
     first, last = days[0], days[-1]
-    assert first is not None and last is not None
-    return first, last
+    return None if first is None or last is None else (first, last)
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -303,7 +297,7 @@ async def step_draft(
         return [Reply(ctx.t("ann.cancelled"), main_menu(ctx))]
     match draft.step, choice:
         case "kind", str() if choice.startswith(f"{KIND_CHOICE}:"):
-            kind = next((k for k in announcements.KINDS if choice == f"{KIND_CHOICE}:{k}"), None)
+            kind = announcements.parse_kind(choice.removeprefix(f"{KIND_CHOICE}:"))
             if kind is None:
                 return question(ctx, draft, ctx.t("ann.use_buttons"))
             draft = replace(draft, step="text_id", kind=kind)

@@ -10,8 +10,8 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.store.outbox import replies_from_json
 from bot.store import Store
+from bot.store.outbox import replies_from_json
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, option_ids
 

@@ -89,8 +89,12 @@ def _announcement(row: aiosqlite.Row) -> Announcement:
     )
 
 
+def parse_kind(text: str) -> Kind | None:
+    return next((kind for kind in KINDS if kind == text), None)
+
+
 def _kind(text: str) -> Kind:
-    return next((kind for kind in KINDS if kind == text), "general")
+    return parse_kind(text) or "general"
 
 
 def broadcast_prefix(announcement_id: int) -> str:
