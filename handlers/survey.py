@@ -117,7 +117,7 @@ async def submit_survey(ctx: Context, book: SurveyBook, state: str) -> list[Repl
 
 
 async def take_comment(ctx: Context, text: str) -> list[Reply] | None:
-    """The suggestion typed after the survey (within an hour); None when none is awaited."""
+    """The suggestion typed right after the survey; None when none is awaited."""
     channel, chat_key = ctx.incoming.channel, ctx.incoming.chat_key
     now = ctx.store.clock()
     # Read first: every typed message passes here, and almost none is a suggestion.

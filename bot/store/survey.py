@@ -12,7 +12,7 @@ import aiosqlite
 from bot.store.db import as_text
 
 REPEAT_AFTER = dt.timedelta(days=30)  # at most one invitation (and one response) per person
-COMMENT_WINDOW = dt.timedelta(hours=1)
+COMMENT_WINDOW = dt.timedelta(minutes=15)  # short: a question typed later is a question
 MAX_COMMENT_CHARS = 1000
 PROFILE_COLUMNS = ("gender", "age", "education", "occupation")
 _ELEMENT_COLUMNS = ", ".join(f"u{i}" for i in range(1, 10))
