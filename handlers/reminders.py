@@ -22,14 +22,17 @@ MONTHS = 12
 
 async def show_reminders(ctx: Context, arg: str) -> list[Reply]:
     """`/pengingat`: this chat's reminders with a cancel button each, and a button per document
-    to add one; `/pengingat itas 10-05-2027` adds one at once."""
+    to add one; `/pengingat itas` asks for the ITAS's date, `/pengingat itas 10-05-2027` adds it
+    at once."""
     if ctx.incoming.channel not in ctx.services.push_channels:
         return [ctx.reply(ctx.t("rem.unavailable"), ctx.menu_button())]
     kind, _, date_text = arg.strip().partition(" ")
     document = ctx.content.reminders.document(kind.lower())
-    if document is not None and date_text.strip():
-        return await add_reminder(ctx, document, parse_date(date_text))
-    return await overview(ctx)
+    if document is None:
+        return await overview(ctx)
+    if not date_text.strip():
+        return await ask_date(ctx, document)
+    return await add_reminder(ctx, document, parse_date(date_text))
 
 
 async def overview(ctx: Context) -> list[Reply]:
@@ -103,7 +106,7 @@ async def ask_date(ctx: Context, document: ReminderDocument) -> list[Reply]:
 def ask_month(ctx: Context, document: ReminderDocument, year: int) -> Reply:
     names = ctx.t("rem.months").split(",")
     options = [
-        Option(f"{actions.REMINDERS}:m:{document.id}:{year}:{month}", f"{names[month - 1].strip()}")
+        Option(f"{actions.REMINDERS}:m:{document.id}:{year}:{month}", names[month - 1].strip())
         for month in range(1, MONTHS + 1)
     ]
     return ctx.reply(

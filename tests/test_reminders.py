@@ -112,6 +112,14 @@ async def test_a_reminder_is_set_by_typing_the_date(
     )
 
 
+async def test_naming_the_document_asks_for_its_date(person: Chat, store: Store) -> None:
+    asked = await person.say("/reminder itap")
+    assert "pg:y:itap:2036" in option_ids(asked)  # ITAP: up to ten years ahead
+    await person.say("01-02-2030")
+    [reminder] = await repo.list_for(store.db, "test", "7")
+    assert (reminder.document, reminder.expires_on) == ("itap", dt.date(2030, 2, 1))
+
+
 async def test_year_and_month_buttons_assume_the_first_day(person: Chat, store: Store) -> None:
     await person.tap("pg:d:passport")
     months = await person.tap("pg:y:passport:2028")
