@@ -14,6 +14,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from bot import actions
+from bot.clock import day_end
 from bot.content import Content
 from bot.content.books import ReminderDocument
 from bot.core import Lang, Option, Reply
@@ -116,10 +117,14 @@ async def send_due_reminders(store: Store, content: Content, zone: ZoneInfo) -> 
                 await repo.advance(db, reminder.id, reminder.next_lead, None)
                 continue
             days = due_days(document, reminder.expires_on)
-            # Of the leads that fell due, only the latest is worth sending.
-            lead = max(i for i, day in enumerate(days) if i >= reminder.next_lead and day <= up_to)
+            fell_due = [i for i, day in enumerate(days) if i >= reminder.next_lead and day <= up_to]
+            if not fell_due:  # the lead times were changed in the content: take them afresh
+                await repo.advance(
+                    db, reminder.id, *first_lead(document, reminder.expires_on, today)
+                )
+                continue
+            lead = fell_due[-1]  # of the leads that fell due, only the latest is worth sending
             reply = reminder_reply(content, reminder.lang, document, reminder.expires_on, today)
-            end = dt.datetime.combine(reminder.expires_on + dt.timedelta(days=1), dt.time(), zone)
             queued += await enqueue(
                 db,
                 f"{OUTBOX_KEY}:{reminder.id}:{lead}",
@@ -127,7 +132,7 @@ async def send_due_reminders(store: Store, content: Content, zone: ZoneInfo) -> 
                 reminder.chat_key,
                 [reply],
                 now,
-                expires_at=end,
+                expires_at=day_end(reminder.expires_on, zone),
             )
             following = days[lead + 1] if lead + 1 < len(days) else None
             await repo.advance(db, reminder.id, lead + 1, following)

@@ -292,3 +292,17 @@ async def test_a_person_who_blocked_the_bot_loses_their_reminders(
     hook = BroadcastHook(content, store.clock)
     await OutboxWorker(store, {"test": BlockingSender()}, on_done=hook).drain()
     assert await repo.list_for(store.db, "test", "7") == []
+
+
+async def test_lead_times_changed_in_the_content_do_not_stop_the_job(
+    person: Chat, store: Store, clock: FixedClock, content: Content
+) -> None:
+    await person.say("/pengingat itas 10-05-2027")
+    async with store.transaction() as db:  # as if ITAS once had more lead times than now
+        await repo.advance(db, 1, 7, dt.date(2027, 3, 1))
+    clock.now = dt.datetime(2027, 3, 2, 2, 0, tzinfo=dt.UTC)
+    assert await send_due_reminders(store, content, JAKARTA) == 0
+    [reminder] = await repo.list_for(store.db, "test", "7")
+    assert (reminder.next_lead, reminder.next_due) == (0, dt.date(2027, 3, 26))
+    clock.now = dt.datetime(2027, 3, 26, 2, 0, tzinfo=dt.UTC)
+    assert await send_due_reminders(store, content, JAKARTA) == 1
