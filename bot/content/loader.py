@@ -46,6 +46,8 @@ REQUIRED_TOPIC_IDS: tuple[str, ...] = (
     "izin-tinggal-biaya",
     "jam-layanan", "lokasi", "kontak", "pengaduan", "calo", "layanan-tersedia", "antrian-info",
     "pembayaran", "pakaian-foto", "visa-negara-lain",
+    "ktp-belum-terbit", "data-berbeda", "permohonan-ditolak", "m-paspor-kendala", "fotokopi",
+    "layanan-kolektif", "layanan-prioritas", "studi-kerja-luar-negeri", "status-permohonan",
 )  # fmt: skip
 CATEGORIES = ("paspor", "wna", "kantor")
 _TOPIC_TEXTS = ("title", "summary", "body")
