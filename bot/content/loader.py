@@ -447,8 +447,9 @@ def unconfirmed_in(content: Content, topic: Topic) -> list[str]:
             unverified = content.office.facts[key].unverified
         else:
             continue
-        if unverified and f"{name}s.{key}" not in shared:
-            shared.append(f"{name}s.{key}".replace("offices.", "office."))
+        label = f"fees.{key}" if name == "fee" else f"office.{key}"
+        if unverified and label not in shared:
+            shared.append(label)
     return [*topic.unverified, *shared]
 
 
