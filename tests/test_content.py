@@ -200,6 +200,11 @@ def test_every_marked_claim_renders_with_its_caveat_right_after_it(content: Cont
     assert marked >= 10, "the shipped topics mark their unconfirmed claims"
 
 
+def test_text_a_caller_fills_in_is_never_taken_for_a_claim(content: Content) -> None:
+    text = content.t("ann.broadcast", "id", body="Loket [[tutup]] besok")
+    assert "Loket [[tutup]] besok" in text and "perlu dikonfirmasi" not in text
+
+
 def test_each_line_of_unconfirmed_hours_carries_the_caveat(content: Content) -> None:
     lines = content.fill("{office:hours}", "id").splitlines()
     assert len(lines) >= 2

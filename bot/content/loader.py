@@ -120,8 +120,10 @@ class Content:
                 return self._office_text(key, lang)
             raise KeyError(f"{name}:{key}")
 
-        filled = _PLACEHOLDER.sub(one, text)
-        return _CLAIM.sub(lambda m: m.group(1) + self._mark(True, lang), filled)
+        # Claims are marked in the template before values are filled in, so text a caller
+        # passes (an announcement, a question) is never taken for a claim.
+        marked = _CLAIM.sub(lambda m: m.group(1) + self._mark(True, lang), text)
+        return _PLACEHOLDER.sub(one, marked)
 
     def topics_in(self, category: str) -> list[Topic]:
         return [topic for topic in self.topics.values() if topic.category == category]
