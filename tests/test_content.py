@@ -205,6 +205,14 @@ def test_text_a_caller_fills_in_is_never_taken_for_a_claim(content: Content) -> 
     assert "Loket [[tutup]] besok" in text and "perlu dikonfirmasi" not in text
 
 
+def test_no_shipped_caveat_is_stacked_against_another_bracket(content: Content) -> None:
+    for topic in content.topics.values():
+        for lang in LANGS:
+            mark = content.ui["unverified_mark"].get(lang)
+            text = content.topic_text(topic, lang)
+            assert f"{mark} (" not in text and f"{mark})" not in text, topic.id
+
+
 def test_each_line_of_unconfirmed_hours_carries_the_caveat(content: Content) -> None:
     lines = content.fill("{office:hours}", "id").splitlines()
     assert len(lines) >= 2
