@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.content.books import ReminderBook, SurveyBook
 from bot.content.models import (
     WEEKDAYS,
     Fee,
@@ -101,6 +102,8 @@ class Content:
     lexicon: Lexicon
     routes: RoutePhrases
     queue: QueueBook
+    survey: SurveyBook
+    reminders: ReminderBook
     language: LanguageRules
 
     def t(self, key: str, lang: Lang, **values: object) -> str:
@@ -245,6 +248,15 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
     queue = _parse(
         QueueBook, _read_yaml(root / "queue.yaml", root, faults), "content/queue.yaml", faults
     )
+    survey = _parse(
+        SurveyBook, _read_yaml(root / "survey.yaml", root, faults), "content/survey.yaml", faults
+    )
+    reminders = _parse(
+        ReminderBook,
+        _read_yaml(root / "reminders.yaml", root, faults),
+        "content/reminders.yaml",
+        faults,
+    )
     language = _parse(
         LanguageRules,
         _read_yaml(root / "language.yaml", root, faults),
@@ -268,6 +280,8 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
         or lexicon is None
         or routes is None
         or queue is None
+        or survey is None
+        or reminders is None
         or language is None
     ):
         return None, faults
@@ -283,6 +297,8 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
         lexicon,
         routes,
         queue,
+        survey,
+        reminders,
         language,
     )
     faults.extend(_cross_check(content, topic_files))
@@ -303,6 +319,9 @@ def _cross_check(content: Content, topic_files: dict[str, str]) -> Iterator[Faul
     letters = content.queue.letters
     for dup in sorted({letter for letter in letters if letters.count(letter) > 1}):
         yield Fault("content/queue.yaml", "services.letter", f"duplicate letter {dup!r}")
+    for document in content.reminders.documents:
+        if document.topic not in content.topics:
+            yield Fault("content/reminders.yaml", document.id, f"unknown topic {document.topic!r}")
     neighbour_ids = [n.id for n in content.neighbours]
     for dup in {i for i in neighbour_ids if neighbour_ids.count(i) > 1}:
         yield Fault("content/neighbours.yaml", "id", f"duplicate id {dup!r}")
