@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -30,7 +30,9 @@ from bot.context import Services, open_services
 from bot.logs import configure_logging
 from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.queue_api import queue_routes
-from bot.store import Store, announcements, outbox
+from bot.reminders import INTERVAL_SECONDS as REMINDER_INTERVAL_SECONDS
+from bot.reminders import send_due_reminders
+from bot.store import announcements, outbox
 from bot.store.retention import INTERVAL_SECONDS as RETENTION_INTERVAL_SECONDS
 from bot.store.retention import forget_expired
 from bot.understanding import Understanding
@@ -189,13 +191,20 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _forget_expired_hourly(store: Store) -> None:
+async def _every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+    """Run `job` now and every `seconds`; a failure is logged and retried next time, the bot
+    keeps running."""
     while True:
         try:
-            await forget_expired(store)
-        except Exception:  # a failed sweep is retried next hour; the bot keeps running
-            log.exception("retention sweep failed")
-        await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
+            await job()
+        except Exception:
+            log.exception("%s failed", name)
+        await asyncio.sleep(seconds)
+
+
+async def _send_due_reminders(services: Services) -> None:
+    if await send_due_reminders(services.store, services.content, services.zone):
+        services.outbox_wake.set()
 
 
 async def serve(settings: Settings) -> None:
@@ -211,7 +220,13 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     outbox: asyncio.Task[None] | None = None
-    sweeper = asyncio.create_task(_forget_expired_hourly(app.services.store))
+    store, services = app.services.store, app.services
+    sweeper = asyncio.create_task(
+        _every(RETENTION_INTERVAL_SECONDS, lambda: forget_expired(store), "retention sweep")
+    )
+    reminders = asyncio.create_task(
+        _every(REMINDER_INTERVAL_SECONDS, lambda: _send_due_reminders(services), "reminders")
+    )
     try:
         await app.start()  # after uvicorn.Config, which sets up the loggers channels filter
         # After the channels started: pending reminders from before a restart go out now.
@@ -219,7 +234,7 @@ async def serve(settings: Settings) -> None:
         log.info("web chat at http://%s:%s", settings.HTTP_HOST, settings.HTTP_PORT)
         await server.serve()
     finally:
-        for task in (outbox, sweeper):
+        for task in (outbox, sweeper, reminders):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -1,4 +1,5 @@
-"""The `ukkbot` command: run, chat, ask, questions, backup, restore, export, content …"""
+"""The `ukkbot` command: run, chat, ask, questions, backup, restore, export, skm report,
+content check|show|report."""
 
 from __future__ import annotations
 
@@ -57,7 +58,20 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--dir", type=Path)
     report = csub.add_parser("report", help="unverified facts and topics due for review")
     report.add_argument("--dir", type=Path)
+    skm = sub.add_parser("skm", help="the satisfaction survey (SKM)")
+    ssub = skm.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    skm_report = ssub.add_parser("report", help="the index per month and service, and a CSV")
+    skm_report.add_argument("--from", dest="first", required=True, type=_day, metavar="YYYY-MM-DD")
+    skm_report.add_argument("--to", dest="last", required=True, type=_day, metavar="YYYY-MM-DD")
+    skm_report.add_argument("--csv", type=Path, metavar="FILE", help="also write the rows here")
     return parser
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _content_dir(given: Path | None) -> Path:
@@ -89,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _backup_or_restore(args.command, args.path)
         if args.command == "export":
             return asyncio.run(_export(args.channel, args.key))
+        if args.command == "skm":
+            return asyncio.run(_skm_report(args.first, args.last, args.csv))
         return asyncio.run(_serve(args.command))
     except SettingsError as exc:
         print(f"ukkbot: setting {exc}", file=sys.stderr)
@@ -165,6 +181,28 @@ def _backup_or_restore(command: str, path: Path) -> int:
     if kept is not None:
         print(f"the database it replaced is kept as {kept}")
     print(f"{path} -> {database}")
+    return 0
+
+
+async def _skm_report(first: dt.date, last: dt.date, csv_path: Path | None) -> int:
+    """Print the satisfaction index per month and service from `first` to `last`."""
+    from bot.skm import report_lines, report_rows, write_csv
+    from bot.store import Store
+    from bot.store.survey import responses
+
+    if first > last:
+        print("ukkbot: error: argument --to: before --from", file=sys.stderr)
+        return EXIT_USAGE
+    store = await Store.open(load_settings().DATABASE_PATH)
+    try:
+        rows = report_rows(await responses(store.db, first, last))
+    finally:
+        await store.close()
+    for line in report_lines(rows):
+        print(line)
+    if csv_path is not None:
+        with csv_path.open("w", encoding="utf-8", newline="") as out:
+            write_csv(rows, out)
     return 0
 
 

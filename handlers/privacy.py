@@ -1,6 +1,6 @@
 """`/hapusdata` (`/deletemydata`): a person erases what the bot keeps about them — their
-language, subscription, queue reminders, hand-overs and messages to them — after confirming
-with a button (UU 27/2022 Pasal 8; README "Personal data")."""
+language, subscription, reminders, survey invitation, hand-overs and messages to them — after
+confirming with a button (UU 27/2022 Pasal 8; README "Personal data")."""
 
 from __future__ import annotations
 

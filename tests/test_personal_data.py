@@ -28,7 +28,7 @@ class Kept:
     forgotten `days` after that moment."""
 
     table: str
-    days: int
+    days: float
     columns: str
     values: str
 
@@ -64,6 +64,13 @@ RETENTION = {
     "hand-overs": Kept(
         "handovers", 90, "channel, chat_key, language, created_at", "'telegram', :key, 'id', :at"
     ),
+    "survey invitations": Kept(
+        "skm_invitations", 30, "channel, chat_key, offered_on", "'telegram', :key, date(:at)"
+    ),
+    "expiry reminder requests left unfinished": Kept(
+        "expiry_reminder_drafts", 1 / 24, "channel, chat_key, document, started_at",
+        "'telegram', :key, 'paspor', :at",
+    ),
     "announcement drafts": Kept(
         "announcement_drafts", 7, "channel, user_key, step, updated_at",
         "'telegram', :key, 'text_id', :at",
@@ -73,8 +80,9 @@ RETENTION = {
         "'x', 'telegram', :key, :key, :at, :at",
     ),
 }  # fmt: skip
-# Tables with a person's id that retention does not age: kept while their purpose lasts.
-KEPT_WHILE_NEEDED = {"staff"}  # until an administrator removes the person from staff
+# Tables with a person's id kept while their purpose lasts: staff until an administrator
+# removes them, expiry reminders until the document expires (tested below).
+KEPT_WHILE_NEEDED = {"staff", "expiry_reminders"}
 
 
 async def keys(store: Store, table: str) -> set[str]:
@@ -94,10 +102,10 @@ async def keys(store: Store, table: str) -> set[str]:
 async def test_each_kind_of_personal_data_ages_out_in_the_hourly_sweep(
     store: Store, clock: FixedClock, case: Kept
 ) -> None:
-    now = clock()
+    now, margin = clock(), min(DAY, case.days * DAY / 2)
     async with store.transaction() as db:
-        await case.insert(db, "old-person", as_text(now - (case.days + 1) * DAY))
-        await case.insert(db, "recent-person", as_text(now - (case.days - 1) * DAY))
+        await case.insert(db, "old-person", as_text(now - case.days * DAY - margin))
+        await case.insert(db, "recent-person", as_text(now - case.days * DAY + margin))
     await forget_expired(store)
     assert await keys(store, case.table) == {"recent-person"}
 
@@ -134,6 +142,21 @@ async def test_active_subscriptions_and_staff_stay_however_old(
     }
 
 
+async def test_an_expiry_reminder_goes_once_its_document_has_expired(
+    store: Store, clock: FixedClock
+) -> None:
+    today = clock().date()
+    async with store.transaction() as db:
+        for key, expires in (("expired", today - DAY), ("valid", today)):
+            await db.execute(
+                "INSERT INTO expiry_reminders (channel, chat_key, language, document, "
+                "expires_on, created_at) VALUES ('telegram', ?, 'id', 'paspor', ?, ?)",
+                (key, expires.isoformat(), as_text(clock())),
+            )
+    await forget_expired(store)
+    assert await keys(store, "expiry_reminders") == {"valid"}
+
+
 # --- /hapusdata --------------------------------------------------------------------------
 
 
@@ -145,6 +168,8 @@ async def what_is_kept_about(store: Store, key: str) -> dict[str, int]:
         ("queue_alerts", "chat_key"),
         ("handovers", "chat_key"),
         ("outbox", "chat_key"),
+        ("expiry_reminders", "chat_key"),
+        ("skm_invitations", "chat_key"),
     ):
         rows = await store.db.execute_fetchall(
             f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (key,)
@@ -167,6 +192,15 @@ async def leave_traces(chat: Chat, store: Store, clock: FixedClock) -> None:
             "INSERT INTO outbox (key, channel, chat_key, replies, created_at) "
             "VALUES (?, 'test', ?, '[]', ?)",
             (f"handover:{chat.user}", chat.user, as_text(clock())),
+        )
+        await db.execute(
+            "INSERT INTO expiry_reminders (channel, chat_key, language, document, expires_on, "
+            "created_at) VALUES ('test', ?, 'en', 'paspor', '2030-01-01', ?)",
+            (chat.user, as_text(clock())),
+        )
+        await db.execute(
+            "INSERT INTO skm_invitations (channel, chat_key, offered_on) VALUES ('test', ?, ?)",
+            (chat.user, clock().date().isoformat()),
         )
 
 

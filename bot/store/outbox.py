@@ -124,10 +124,12 @@ async def enqueue_for_subscribers(
     replies: Mapping[Lang, str],
     channels: AbstractSet[str],
     now: dt.datetime,
+    kind: str,
 ) -> int:
-    """One row per active subscriber on `channels`, keyed `prefix<channel>:<chat>`, in one
-    statement (no subscriber list is held in memory), in the language the person chose last
-    (/bahasa) or subscribed in; `replies` is the outbox JSON per language. How many rows."""
+    """One row per active subscriber on `channels` who wants `kind` (their `kinds`, NULL for
+    every kind), keyed `prefix<channel>:<chat>`, in one statement (no subscriber list is held
+    in memory), in the language the person chose last (/bahasa) or subscribed in; `replies` is
+    the outbox JSON per language. How many rows."""
     marks = ", ".join("?" * len(channels))
     cursor = await db.execute(
         "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at) "
@@ -135,8 +137,10 @@ async def enqueue_for_subscribers(
         "CASE coalesce(u.language, s.language) WHEN 'en' THEN ? ELSE ? END, ? "
         "FROM subscriptions s LEFT JOIN users u "
         "ON u.channel = s.channel AND u.user_key = s.chat_key "
-        f"WHERE s.active = 1 AND s.channel IN ({marks}) ORDER BY s.changed_at",
-        (prefix, replies["en"], replies["id"], as_text(now), *sorted(channels)),
+        f"WHERE s.active = 1 AND s.channel IN ({marks}) "
+        "AND (s.kinds IS NULL OR instr(',' || s.kinds || ',', ',' || ? || ',') > 0) "
+        "ORDER BY s.changed_at",
+        (prefix, replies["en"], replies["id"], as_text(now), *sorted(channels), kind),
     )
     return max(cursor.rowcount, 0)
 

@@ -8,10 +8,20 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from bot.store import announcements, audit, handovers, outbox, queue, users, whatsapp
+from bot.store import (
+    announcements,
+    audit,
+    handovers,
+    outbox,
+    queue,
+    reminders,
+    survey,
+    users,
+    whatsapp,
+)
 from bot.store.db import Store
 
-Erase = Callable[[aiosqlite.Connection, str, str], Awaitable[None]]
+Erase = Callable[[aiosqlite.Connection, str, str], Awaitable[object]]
 Export = Callable[[aiosqlite.Connection, str, str], Awaitable[dict[str, list[dict[str, object]]]]]
 
 # Hand-overs before the outbox: they remove the messages they caused in the staff group too.
@@ -23,6 +33,8 @@ ERASERS: tuple[Erase, ...] = (
     handovers.erase_person,
     outbox.erase_person,
     whatsapp.erase_person,
+    survey.forget_chat,
+    reminders.forget_chat,
 )
 EXPORTERS: tuple[Export, ...] = (
     users.export_person,
@@ -31,6 +43,8 @@ EXPORTERS: tuple[Export, ...] = (
     handovers.export_person,
     outbox.export_person,
     whatsapp.export_person,
+    survey.export_person,
+    reminders.export_person,
     audit.export_person,
 )
 

@@ -5,7 +5,7 @@ not keep them longer than promised."""
 
 from __future__ import annotations
 
-from bot.store import announcements, audit, outbox, queue, users, whatsapp
+from bot.store import announcements, audit, outbox, queue, reminders, survey, users, whatsapp
 from bot.store.db import Store
 from bot.store.handovers import forget_old_handovers
 from bot.store.questions import forget_old_questions
@@ -17,6 +17,7 @@ async def forget_expired(store: Store) -> None:
     now = store.clock()
     async with store.transaction() as db:
         await forget_old_handovers(db, now)
+        await survey.forget_old_invitations(db, now.date())
         await forget_old_questions(db, now)
         await whatsapp.forget_old_ids(db, now)
         await whatsapp.forget_old_windows(db, now)
@@ -25,3 +26,5 @@ async def forget_expired(store: Store) -> None:
         await outbox.forget_old_messages(db, now)
         await announcements.forget_old_announcements(db, now)
         await queue.forget_old_alerts(db, now)
+        await reminders.forget_expired(db, now.date())
+        await reminders.forget_old_drafts(db, now)
