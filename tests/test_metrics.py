@@ -61,8 +61,10 @@ async def test_a_broadcast_shows_as_outbox_depth_then_as_sends_and_progress(
             await announcements.subscribe(db, "telegram", chat, "id", clock())
         draft = Draft("confirm", "Libur")
         number = await announcements.add_announcement(db, draft, "telegram", "9", "9", clock())
+        announcement = await announcements.get_announcement(db, number)
+        assert announcement is not None
         await announcements.enqueue_broadcast(
-            db, number, {"id": "[]", "en": "[]"}, frozenset({"telegram"}), clock()
+            db, announcement, {"id": "[]", "en": "[]"}, frozenset({"telegram"}), clock()
         )
     before = await scrape(client)
     assert value(before, "ukkbot_outbox_pending", **{"class": "ann"}) == 3

@@ -200,11 +200,16 @@ async def pending_by_class(db: aiosqlite.Connection) -> dict[str, int]:
     return {row["class"]: row["n"] for row in rows}
 
 
-async def forget_old_messages(db: aiosqlite.Connection, now: dt.datetime) -> None:
+async def forget_old_messages(
+    db: aiosqlite.Connection, now: dt.datetime, except_prefix: str
+) -> None:
+    """Rows past RETENTION, except those under `except_prefix`, whose family keeps them for
+    its own retention (hand-overs: their answers are counted from these rows)."""
     cutoff = as_text(now - RETENTION)
     await db.execute(
-        "DELETE FROM outbox WHERE done_at < ? OR (done_at IS NULL AND created_at < ?)",
-        (cutoff, cutoff),
+        "DELETE FROM outbox WHERE (done_at < ? OR (done_at IS NULL AND created_at < ?)) "
+        "AND NOT (key >= ? AND key < ?)",
+        (cutoff, cutoff, *_prefix_range(except_prefix)),
     )
 
 
