@@ -139,7 +139,7 @@ def build_http(app: App) -> Starlette:
         return JSONResponse(body, status_code=200 if database == "ok" else 503)
 
     routes = [
-        *web_routes(app.assistant),
+        *web_routes(app.assistant, app.settings.ALLOWED_ORIGINS),
         *queue_routes(app.services, app.settings.QUEUE_API_TOKEN),
         Route("/healthz", healthz),
     ]
