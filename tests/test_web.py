@@ -93,7 +93,10 @@ async def test_chat_page_runs_under_a_csp_without_inline_code(
     page = response.text
     scripts = re.findall(r"<script([^>]*)>", page)
     # Only the external script and the JSON data block, which browsers never execute.
-    assert sorted(scripts) == [' src="/static/chat.js" defer', ' type="application/json" id="ukk-config"']
+    assert sorted(scripts) == [
+        ' src="/static/chat.js" defer',
+        ' type="application/json" id="ukk-config"',
+    ]
     assert "<style" not in page and " style=" not in page and " on" not in page.split("<body>")[1]
     assert "__" not in page and "$" not in page  # every placeholder filled
 

@@ -180,9 +180,7 @@ def open_page(browser: Browser) -> Iterator[PageFactory]:
     """New pages, each in its own browser context (own storage), Indonesian by default."""
     contexts = []
 
-    def make(
-        viewport: dict[str, int] = DESKTOP, locale: str = "id-ID"
-    ) -> tuple[Page, Problems]:
+    def make(viewport: dict[str, int] = DESKTOP, locale: str = "id-ID") -> tuple[Page, Problems]:
         context = browser.new_context(viewport=viewport, locale=locale)  # type: ignore[arg-type]
         contexts.append(context)
         page = context.new_page()
