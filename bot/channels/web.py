@@ -41,8 +41,9 @@ _PAGE_KEYS = (
     "too_long", "you", "assistant", "chart", "close",
 )  # fmt: skip
 _EMBED_KEYS = ("open", "close", "title")
+JAVASCRIPT = "text/javascript; charset=utf-8"
 _STATIC = {
-    "chat.js": "text/javascript; charset=utf-8",
+    "chat.js": JAVASCRIPT,
     "chat.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }
@@ -171,11 +172,9 @@ class WebChat:
 
     async def chat_page(self, request: Request) -> Response:
         """The page in the browser's language (the page switches when the chat does)."""
-        lang = request.query_params.get("lang")
-        if lang not in LANGS:
-            lang = lang_from_hint(request.headers.get("accept-language"))
+        hint = request.query_params.get("lang") or request.headers.get("accept-language")
         return HTMLResponse(
-            self._pages[lang_from_hint(lang)], headers={"Content-Security-Policy": self._csp}
+            self._pages[lang_from_hint(hint)], headers={"Content-Security-Policy": self._csp}
         )
 
     async def static_file(self, request: Request) -> Response:
@@ -189,7 +188,7 @@ class WebChat:
     async def embed_script(self, request: Request) -> Response:
         """The snippet other sites load: a launcher button that opens the page in a frame."""
         return Response(
-            self._embed, media_type=_STATIC["chat.js"], headers={"Cache-Control": "no-cache"}
+            self._embed, media_type=JAVASCRIPT, headers={"Cache-Control": "no-cache"}
         )
 
     def _cors(self, request: Request) -> dict[str, str]:

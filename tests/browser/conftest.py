@@ -127,7 +127,9 @@ class Servers:
     host: _HostSite
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: sync Playwright runs an event loop in this thread while it is
+# open, and pytest-asyncio's tests in later modules need the thread free of it.
+@pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     host = _HostSite()
     chat = _ChatServer(tmp_path_factory.mktemp("web") / "chat.sqlite3", host.url)
@@ -143,7 +145,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     host.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         yield _launch(playwright)
