@@ -187,9 +187,7 @@ class WebChat:
 
     async def embed_script(self, request: Request) -> Response:
         """The snippet other sites load: a launcher button that opens the page in a frame."""
-        return Response(
-            self._embed, media_type=JAVASCRIPT, headers={"Cache-Control": "no-cache"}
-        )
+        return Response(self._embed, media_type=JAVASCRIPT, headers={"Cache-Control": "no-cache"})
 
     def _cors(self, request: Request) -> dict[str, str]:
         origin = request.headers.get("origin", "")
