@@ -14,9 +14,9 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
+import uvicorn
 
 from bot.app import build_app, build_http
 from bot.config import load_settings
@@ -49,27 +49,24 @@ class _ChatServer:
     """`build_app` + `build_http` under uvicorn in a thread with its own event loop."""
 
     def __init__(self, database: Path, allowed_origin: str) -> None:
-        import uvicorn
-
         self.sock = _listening_socket()
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self._database = database
         self._allowed_origin = allowed_origin
-        self._uvicorn = uvicorn
-        self._server: Any = None
+        self._server: uvicorn.Server | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),), daemon=True)
 
     async def _serve(self) -> None:
-        settings = load_settings(
-            DATABASE_PATH=self._database,
-            CONTENT_DIR=CONTENT_DIR,
-            ALLOWED_ORIGINS=self._allowed_origin,
-        )
         try:
+            settings = load_settings(
+                DATABASE_PATH=self._database,
+                CONTENT_DIR=CONTENT_DIR,
+                ALLOWED_ORIGINS=self._allowed_origin,
+            )
             app = await build_app(settings, with_telegram=False, understanding=ENGINE)
-            config = self._uvicorn.Config(build_http(app), log_level="warning", lifespan="off")
-            self._server = self._uvicorn.Server(config)
+            config = uvicorn.Config(build_http(app), log_level="warning", lifespan="off")
+            self._server = uvicorn.Server(config)
         finally:
             self._ready.set()
         try:
@@ -83,6 +80,7 @@ class _ChatServer:
         assert self._server is not None, "the chat app did not build: see the log above"
 
     def stop(self) -> None:
+        assert self._server is not None
         self._server.should_exit = True
         self._thread.join()
         self.sock.close()
@@ -183,7 +181,7 @@ def open_page(browser: Browser) -> Iterator[PageFactory]:
     contexts = []
 
     def make(viewport: dict[str, int] = DESKTOP, locale: str = "id-ID") -> tuple[Page, Problems]:
-        context = browser.new_context(viewport=viewport, locale=locale)  # type: ignore[arg-type]
+        context = browser.new_context(viewport=viewport, locale=locale)
         contexts.append(context)
         page = context.new_page()
         problems = Problems()
