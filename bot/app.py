@@ -173,8 +173,7 @@ def build_http(app: App) -> Starlette:
             routes.append(route)
             if isinstance(route, Route) and "POST" in (route.methods or ()):
                 limits[route.path] = guard.CHANNEL_BODY.get(channel.name, guard.DEFAULT_BODY)
-    page = web.chat_page_html()
-    csp = guard.content_security_policy(app.settings.ALLOWED_ORIGINS, [page])
+    csp = guard.content_security_policy(app.settings.ALLOWED_ORIGINS)
     middleware = [  # outermost first: a refused body still gets the headers
         Middleware(guard.SecurityHeaders, csp=csp),
         Middleware(guard.BodyLimit, limits=limits, default=guard.DEFAULT_BODY),

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from bot import metrics
 from bot.context import Answer, Context, Services
-from bot.core import Incoming, Reply, lang_from_hint
+from bot.core import Incoming, Lang, Reply, lang_from_hint
 from bot.markup import escape_markup
 from bot.store import users
 from handlers import COMMANDS as COMMANDS
@@ -51,6 +51,13 @@ class Assistant:
     async def staff(self, channel: str) -> list[str]:
         """The user keys of the staff on `channel` (administrators come from the settings)."""
         return await users.list_staff(self.services.store.db, channel)
+
+    async def language(self, incoming: Incoming) -> Lang:
+        """The language a reply to `incoming` starts from: the stored choice, else the hint."""
+        stored = await users.get_language(
+            self.services.store.db, incoming.channel, incoming.user_key
+        )
+        return stored or lang_from_hint(incoming.lang_hint)
 
     async def _route(self, incoming: Incoming) -> tuple[Answer, str]:
         """The answer and the name of the step that gave it."""

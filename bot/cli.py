@@ -16,7 +16,7 @@ from typing import TextIO
 
 from bot.config import SettingsError, load_settings
 from bot.content import ContentError, check_content, load_content, report_content
-from bot.core import Lang
+from bot.core import Lang, Reply
 from bot.markup import to_plain
 
 EXIT_USAGE = 2
@@ -242,6 +242,16 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
                 yield line.rstrip("\n")
 
 
+def _answer_text(replies: list[Reply]) -> str:
+    """The replies as plain text, each followed by its topic buttons as a list (the related
+    topics under an answer, the choices of a clarifying question)."""
+    texts = []
+    for reply in replies:
+        topics = [f"- {option.label}" for option in reply.options if option.id.startswith("t:")]
+        texts.append(to_plain("\n".join([reply.text, *topics])))
+    return "\n\n".join(texts)
+
+
 def _ask(args: argparse.Namespace) -> int:
     return asyncio.run(_ask_all(args))
 
@@ -260,7 +270,7 @@ async def _ask_all(args: argparse.Namespace) -> int:
             incoming = Incoming("cli", "cli", "cli", text=question)
             ctx = Context(incoming, default, services, lang_chosen=args.lang is not None)
             answered = await answer_text(ctx, question, count=False)
-            text = "\n\n".join(to_plain(reply.text) for reply in answered.replies)
+            text = _answer_text(answered.replies)
             if args.json:
                 analysis = answered.analysis
                 record = {

@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
-
 
 class SettingsError(Exception):
     """A setting is missing or wrong; the message is one line naming it."""
+
+
+# scheme://host[:port] and nothing else: a path or "*" would not match what browsers send.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 def _split_list(value: object) -> object:
@@ -50,11 +52,12 @@ class Settings(BaseSettings):
     QUEUE_API_TOKEN: SecretStr | None = None
     TIMEZONE: str = "Asia/Jakarta"
     BROADCAST_RATE: float = Field(default=25.0, gt=0)  # outbox messages a second per channel
-    # Sites that may embed the web chat (scheme://host[:port]), comma separated.
+    # Sites that may embed the web chat (frame-ancestors) and call its API (CORS).
     ALLOWED_ORIGINS: Annotated[list[str], NoDecode] = []
+
     LOG_FORMAT: Literal["text", "json"] = "text"
 
-    _split_lists = field_validator(
+    _split_admins = field_validator(
         "ADMIN_TELEGRAM_IDS", "ADMIN_WHATSAPP_NUMBERS", "ALLOWED_ORIGINS", mode="before"
     )(_split_list)
 
@@ -62,8 +65,8 @@ class Settings(BaseSettings):
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
         for origin in value:
-            if not _ORIGIN.fullmatch(origin):
-                raise ValueError(f"{origin!r} is not an origin such as https://mpp.example.go.id")
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://example.go.id")
         return value
 
     @field_validator("CONTENT_DIR")

@@ -33,7 +33,7 @@ async def web(
     seconds = Seconds()
     web = app.channel("web")
     assert isinstance(web, WebChannel)
-    web.limiter = ChatLimiter(seconds)
+    web.chat.limiter = ChatLimiter(seconds)
     transport = httpx.ASGITransport(app=build_http(app), client=("203.0.113.7", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client, app, seconds
