@@ -13,21 +13,26 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import guard, metrics
 from bot.assistant import Assistant
 from bot.broadcast import BroadcastHook
 from bot.channels import Channel, ChannelFactory, Connectors, telegram, web, whatsapp
 from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.context import Services, open_services
+from bot.logs import configure_logging
 from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.queue_api import queue_routes
 from bot.reminders import INTERVAL_SECONDS as REMINDER_INTERVAL_SECONDS
 from bot.reminders import send_due_reminders
+from bot.store import announcements, outbox
 from bot.store.retention import INTERVAL_SECONDS as RETENTION_INTERVAL_SECONDS
 from bot.store.retention import forget_expired
 from bot.understanding import Understanding
@@ -144,13 +149,36 @@ def build_http(app: App) -> Starlette:
         }
         return JSONResponse(body, status_code=200 if database == "ok" else 503)
 
+    async def scrape(request: Request) -> Response:
+        """Prometheus text format; the gauges are read from the database now."""
+        reader = app.services.store.reader
+        metrics.OUTBOX_PENDING.clear()
+        for name, count in (await outbox.pending_by_class(reader)).items():
+            metrics.OUTBOX_PENDING.labels(name).set(count)
+        metrics.BROADCAST.clear()
+        latest = await announcements.latest_broadcast(reader)
+        if latest is not None:
+            for outcome, count in (await announcements.broadcast_progress(reader, latest)).items():
+                metrics.BROADCAST.labels(str(latest), outcome).set(count)
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
     routes: list[BaseRoute] = [
         *queue_routes(app.services, app.settings.QUEUE_API_TOKEN),
         Route("/healthz", healthz),
+        Route("/metrics", scrape, methods=["GET"]),
     ]
+    limits = {"/api/queue/": guard.QUEUE_BODY}
     for channel in app.channels:
-        routes.extend(channel.routes())
-    return Starlette(routes=routes)
+        for route in channel.routes():
+            routes.append(route)
+            if isinstance(route, Route) and "POST" in (route.methods or ()):
+                limits[route.path] = guard.CHANNEL_BODY.get(channel.name, guard.DEFAULT_BODY)
+    csp = guard.content_security_policy(app.settings.ALLOWED_ORIGINS)
+    middleware = [  # outermost first: a refused body still gets the headers
+        Middleware(guard.SecurityHeaders, csp=csp),
+        Middleware(guard.BodyLimit, limits=limits, default=guard.DEFAULT_BODY),
+    ]
+    return Starlette(routes=routes, middleware=middleware)
 
 
 class _Server(uvicorn.Server):
@@ -180,9 +208,11 @@ async def _send_due_reminders(services: Services) -> None:
 
 async def serve(settings: Settings) -> None:
     """`ukkbot run`: every configured channel in one process until SIGINT/SIGTERM."""
+    configure_logging(settings)
     app = await build_app(settings)
+    # log_config=None: uvicorn's lines go through our handler (one line, masked) too.
     config = uvicorn.Config(
-        build_http(app), host=settings.HTTP_HOST, port=settings.HTTP_PORT, log_level="info"
+        build_http(app), host=settings.HTTP_HOST, port=settings.HTTP_PORT, log_config=None
     )
     server = _Server(config)
     loop = asyncio.get_running_loop()

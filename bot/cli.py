@@ -1,4 +1,5 @@
-"""The `ukkbot` command: run, chat, ask, content check|show|report, skm report."""
+"""The `ukkbot` command: run, chat, ask, questions, backup, restore, export, skm report,
+content check|show|report."""
 
 from __future__ import annotations
 
@@ -40,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", metavar="FILE", help="one question a line; - for standard input")
     questions = sub.add_parser("questions", help="top questions the bot could not answer outright")
     questions.add_argument("--limit", type=int, default=30)
+    backup = sub.add_parser("backup", help="copy the database while the bot runs")
+    backup.add_argument("path", type=Path, help="the new backup file")
+    restore = sub.add_parser("restore", help="replace the database by a backup (bot stopped)")
+    restore.add_argument("path", type=Path, help="the backup file")
+    export = sub.add_parser("export", help="everything kept about one person, as JSON")
+    export.add_argument("channel", help="telegram, whatsapp or web")
+    export.add_argument("key", help="their Telegram id, WhatsApp number or web session")
     content = sub.add_parser("content", help="check, preview and report on content")
     csub = content.add_subparsers(dest="action", required=True, parser_class=_Parser)
     check = csub.add_parser("check", help="validate the content folder")
@@ -91,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ask(args)
         if args.command == "questions":
             return asyncio.run(_top_questions(args.limit))
+        if args.command in ("backup", "restore"):
+            return _backup_or_restore(args.command, args.path)
+        if args.command == "export":
+            return asyncio.run(_export(args.channel, args.key))
         if args.command == "skm":
             return asyncio.run(_skm_report(args.first, args.last, args.csv))
         return asyncio.run(_serve(args.command))
@@ -135,6 +147,40 @@ async def _top_questions(limit: int) -> int:
             print(f"{q.count:5}  {q.route:8}  {q.normalised}")
     finally:
         await store.close()
+    return 0
+
+
+async def _export(channel: str, key: str) -> int:
+    """Print one person's data (a request under UU 27/2022 Pasal 7) as one JSON object."""
+    from bot.store import Store
+    from bot.store.personal import export_person
+
+    store = await Store.open(load_settings().DATABASE_PATH)
+    try:
+        data = await export_person(store.reader, channel, key)
+    finally:
+        await store.close()
+    person = {"channel": channel, "key": key}
+    print(json.dumps({"person": person, "data": data}, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _backup_or_restore(command: str, path: Path) -> int:
+    from bot.store.backup import BackupError, backup, restore
+
+    database = load_settings().DATABASE_PATH
+    try:
+        if command == "backup":
+            backup(database, path)
+            print(f"{database} -> {path}")
+            return 0
+        kept = restore(path, database, dt.datetime.now())
+    except BackupError as exc:
+        print(f"ukkbot: {command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if kept is not None:
+        print(f"the database it replaced is kept as {kept}")
+    print(f"{path} -> {database}")
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     BROADCAST_RATE: float = Field(default=25.0, gt=0)  # outbox messages a second per channel
     # Sites that may embed the web chat (frame-ancestors) and call its API (CORS).
     ALLOWED_ORIGINS: Annotated[list[str], NoDecode] = []
+
+    LOG_FORMAT: Literal["text", "json"] = "text"
 
     _split_admins = field_validator(
         "ADMIN_TELEGRAM_IDS", "ADMIN_WHATSAPP_NUMBERS", "ALLOWED_ORIGINS", mode="before"

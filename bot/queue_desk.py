@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot import actions
+from bot import actions, metrics
 from bot.clock import day_end, local_day
 from bot.content import Content
 from bot.content.models import QueueService
@@ -96,6 +96,8 @@ class QueueDesk:
                 await queue.add_call(db, day, letter, Call(new.now_serving, kind, now))
                 alerts = await self._queue_alerts(db, day, new, now)
                 alerts += await self._survey_offers(db, day, state.now_serving, new, now)
+        if kind is not None:
+            metrics.QUEUE_CALLS.labels(letter, kind).inc()
         if alerts:
             self.outbox_wake.set()
         return new

@@ -18,6 +18,7 @@ from handlers import (
     browse,
     handover,
     language,
+    privacy,
     queue,
     reminders,
     staff,
@@ -57,6 +58,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("langganan", announcements.subscribe, "cmd.subscribe", ("subscribe",)),
     Command("berhenti", announcements.unsubscribe, "cmd.unsubscribe", ("unsubscribe", "stop")),
     Command("petugas", handover.talk_to_officer, "cmd.officer", ("officer",)),
+    Command("hapusdata", privacy.ask_to_erase, "cmd.erase", ("deletemydata",)),
     Command("survei", survey.take_survey, "cmd.survey", ("survey",)),
     Command("pengingat", reminders.show_reminders, "cmd.reminders", ("reminder",)),
 )
@@ -106,6 +108,7 @@ ACTIONS: dict[str, Handler] = {
     actions.OFFICER: handover.talk_to_officer,
     actions.CANCEL_HANDOVER: handover.cancel_handover,
     actions.FEEDBACK: statistics.rate_answer,
+    actions.ERASE: privacy.erase_my_data,
     actions.SURVEY: survey.answer_survey,
     actions.SURVEY_DONE: survey.close_survey,
     actions.REMINDERS: reminders.answer_reminders,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -29,7 +30,9 @@ from bot.channels.webmarkup import to_blocks
 from bot.config import Settings
 from bot.content import Content
 from bot.core import LANGS, MAX_ACTION_BYTES, Incoming, Lang, Option, Reply, lang_from_hint
+from bot.guard import BadJson, read_json
 from bot.markup import to_plain
+from bot.ratelimit import ChatLimiter, Kind
 
 CHANNEL = "web"
 MAX_TEXT_CHARS = 1000
@@ -37,6 +40,7 @@ PNG_DATA_URL = "data:image/png;base64,"
 # Sessions whose votes are remembered; the oldest is forgotten first. ~100 bytes each.
 MAX_VOTING_SESSIONS = 10_000
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_FIELDS = frozenset({"session", "text", "action", "lang"})
 # The page's chrome strings (content/ui.yaml), handed to the page and to the embed script.
 _PAGE_KEYS = (
     "title", "log_label", "input_label", "placeholder", "send", "typing", "failed", "retry",
@@ -113,6 +117,9 @@ def parse_chat(body: Any, lang_hint: str | None) -> Incoming | str:
     sends its interface language as `lang`; it wins over the browser's Accept-Language."""
     if not isinstance(body, dict):
         return "body must be a JSON object"
+    unknown = sorted(set(body) - _FIELDS)
+    if unknown:
+        return f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(sorted(_FIELDS))}"
     session = body.get("session")
     if not isinstance(session, str) or not _SESSION.match(session):
         return "session must be 8-64 letters, digits, '-' or '_'"
@@ -130,6 +137,13 @@ def parse_chat(body: Any, lang_hint: str | None) -> Incoming | str:
     return Incoming(CHANNEL, session, session, text=text, lang_hint=lang_hint)
 
 
+def kind_of(incoming: Incoming) -> Kind:
+    """Which rate limit an act counts against."""
+    if incoming.action is not None:
+        return "vote" if incoming.action.startswith(f"{actions.FEEDBACK}:") else "message"
+    return "command" if (incoming.text or "").lstrip().startswith("/") else "message"
+
+
 class WebChat:
     """The page, its files and its API, for one assistant."""
 
@@ -137,12 +151,7 @@ class WebChat:
         self.assistant = assistant
         self.content = assistant.services.content
         self.allowed_origins = frozenset(allowed_origins)
-        ancestors = " ".join(["'self'", *allowed_origins])
-        self._csp = (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-            f"frame-ancestors {ancestors}"
-        )
+        self.limiter = ChatLimiter()  # tests put one with their own clock in its place
         self._pages = {lang: self._page(lang) for lang in LANGS}
         embed_ui = {lang: self._strings(lang, _EMBED_KEYS) for lang in LANGS}
         self._embed = _static("embed.js").replace('"__UI__"', json.dumps(embed_ui))
@@ -175,9 +184,8 @@ class WebChat:
     async def chat_page(self, request: Request) -> Response:
         """The page in the browser's language (the page switches when the chat does)."""
         hint = request.query_params.get("lang") or request.headers.get("accept-language")
-        return HTMLResponse(
-            self._pages[lang_from_hint(hint)], headers={"Content-Security-Policy": self._csp}
-        )
+        # Its Content-Security-Policy (and frame-ancestors) comes from bot.guard, like every header.
+        return HTMLResponse(self._pages[lang_from_hint(hint)])
 
     async def static_file(self, request: Request) -> Response:
         name = request.path_params.get("name", "favicon.svg")
@@ -208,13 +216,17 @@ class WebChat:
                 }
             return Response(status_code=204 if cors else 403, headers=cors)
         try:
-            body = await request.json()
-        except ValueError:
-            return _bad("body must be JSON")
+            body = await read_json(request)
+        except BadJson as error:
+            return _bad(str(error))
         accept = request.headers.get("accept-language", "")
         incoming = parse_chat(body, accept.split(",")[0].strip() or None)
         if isinstance(incoming, str):
             return _bad(incoming)
+        address = request.client.host if request.client else ""
+        wait = self.limiter.check(kind_of(incoming), incoming.user_key, address)
+        if wait:
+            return await self._slow_down(incoming, wait, cors)
         if self._voted_before(incoming):
             lang = await self.assistant.language(incoming)
             replies = [Reply(self.content.t("web.voted", lang))]
@@ -223,6 +235,18 @@ class WebChat:
             lang, replies = answer.lang, answer.replies
         body = {"lang": lang, "replies": [reply_json(r, self.content, lang) for r in replies]}
         return JSONResponse(body, headers=cors)
+
+    async def _slow_down(self, incoming: Incoming, wait: float, cors: dict[str, str]) -> Response:
+        """429 with a polite reply in the session's language, shown like any other."""
+        lang = await self.assistant.language(incoming)
+        text = self.content.t("slow_down", lang)
+        body = {
+            "lang": lang,
+            "error": text,
+            "replies": [reply_json(Reply(text), self.content, lang)],
+        }
+        headers = {**cors, "Retry-After": str(math.ceil(wait))}
+        return JSONResponse(body, status_code=429, headers=headers)
 
     def _voted_before(self, incoming: Incoming) -> bool:
         """One 👍/👎 per answer and session. Noted before the vote is counted, so two clicks

@@ -16,7 +16,7 @@ import aiosqlite
 
 from bot.core import Lang
 from bot.store import outbox
-from bot.store.db import as_text
+from bot.store.db import as_text, select_rows
 
 Step = Literal["kind", "text_id", "text_en", "closure", "expiry", "confirm"]
 # What an announcement is about; subscribers choose the kinds they want. A closure names the
@@ -26,6 +26,11 @@ KINDS: tuple[Kind, ...] = ("quota", "outage", "closure", "general")
 BROADCAST_KEY = "ann"  # outbox keys: ann:<id>:<channel>:<chat>
 SUMMARY_KEY = "annsum"  # the creator's summary: annsum:<id>
 LIST_LIMIT = 20
+# Who stopped their subscription, a draft left unfinished, an announcement that ended: kept
+# this long, then forgotten. An active subscription stays until the person stops it.
+ENDED_SUBSCRIPTION_RETENTION = dt.timedelta(days=30)
+DRAFT_RETENTION = dt.timedelta(days=7)
+ANNOUNCEMENT_RETENTION = dt.timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -336,6 +341,54 @@ async def broadcast_pending(db: aiosqlite.Connection, announcement_id: int) -> b
     return await outbox.any_pending(db, broadcast_prefix(announcement_id))
 
 
+async def latest_broadcast(db: aiosqlite.Connection) -> int | None:
+    """The id of the announcement broadcast last, if any."""
+    rows = await db.execute_fetchall(
+        "SELECT id FROM announcements WHERE broadcast_at IS NOT NULL "
+        "ORDER BY broadcast_at DESC, id DESC LIMIT 1"
+    )
+    return next((row["id"] for row in rows), None)
+
+
 async def broadcast_progress(db: aiosqlite.Connection, announcement_id: int) -> dict[str, int]:
     """Rows of the broadcast by outcome, with "pending" for those not done yet."""
     return await outbox.progress(db, broadcast_prefix(announcement_id))
+
+
+async def forget_old_announcements(db: aiosqlite.Connection, now: dt.datetime) -> None:
+    await db.execute(
+        "DELETE FROM subscriptions WHERE active = 0 AND changed_at < ?",
+        (as_text(now - ENDED_SUBSCRIPTION_RETENTION),),
+    )
+    await db.execute(
+        "DELETE FROM announcement_drafts WHERE updated_at < ?", (as_text(now - DRAFT_RETENTION),)
+    )
+    cutoff = now - ANNOUNCEMENT_RETENTION
+    await db.execute(
+        "DELETE FROM announcements WHERE ended_at < ? OR expires_on < ?",
+        (as_text(cutoff), cutoff.date().isoformat()),
+    )
+
+
+async def erase_person(db: aiosqlite.Connection, channel: str, key: str) -> None:
+    """Their subscription and any draft (announcements staff published stay: they are the
+    office's)."""
+    await db.execute("DELETE FROM subscriptions WHERE channel = ? AND chat_key = ?", (channel, key))
+    await delete_draft(db, channel, key)
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    mine = (channel, key)
+    return {
+        "subscriptions": await select_rows(
+            db, "SELECT * FROM subscriptions WHERE channel = ? AND chat_key = ?", mine
+        ),
+        "announcement_drafts": await select_rows(
+            db, "SELECT * FROM announcement_drafts WHERE channel = ? AND user_key = ?", mine
+        ),
+        "announcements": await select_rows(
+            db, "SELECT * FROM announcements WHERE channel = ? AND user_key = ? ORDER BY id", mine
+        ),
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -18,6 +19,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from bot import metrics
 from bot.clock import Clock, utcnow
 
 T = TypeVar("T")
@@ -32,6 +34,13 @@ def as_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
+async def select_rows(
+    db: aiosqlite.Connection, sql: str, params: tuple[object, ...]
+) -> list[dict[str, object]]:
+    """Rows as plain dicts, for an export of one person's data."""
+    return [dict(row) for row in await db.execute_fetchall(sql, params)]
+
+
 def from_text(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
@@ -43,6 +52,11 @@ def _migrations() -> list[tuple[int, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def latest_migration() -> int:
+    """The schema version this code migrates a database to."""
+    return max(number for number, _ in _migrations())
 
 
 async def _connect(path: Path | str) -> aiosqlite.Connection:
@@ -153,10 +167,12 @@ class Store:
                 await self._db.execute("BEGIN IMMEDIATE")
                 try:
                     yield self._db
-                except BaseException:
+                    await self._db.commit()
+                except BaseException as exc:
+                    if isinstance(exc, sqlite3.Error):
+                        metrics.DB_WRITE_ERRORS.inc()
                     await self._db.rollback()
                     raise
-                await self._db.commit()
             finally:
                 self._writer = None
 

@@ -15,7 +15,11 @@ from typing import Any
 import aiosqlite
 
 from bot.core import Lang, Location, Option, Reply
-from bot.store.db import as_text
+from bot.store.db import as_text, select_rows
+
+# A message (its text and who it went to) is kept this long after it was sent or given up on,
+# and one never sent is not worth sending after this long either.
+RETENTION = dt.timedelta(days=30)
 
 
 def replies_to_json(replies: list[Reply]) -> str:
@@ -184,4 +188,46 @@ async def delete_created_before(db: aiosqlite.Connection, prefix: str, cutoff: d
     await db.execute(
         "DELETE FROM outbox WHERE key >= ? AND key < ? AND created_at < ?",
         (*_prefix_range(prefix), as_text(cutoff)),
+    )
+
+
+async def pending_by_class(db: aiosqlite.Connection) -> dict[str, int]:
+    """Messages not sent yet by class, the key's first part (queue-alert, ann, handover, …)."""
+    rows = await db.execute_fetchall(
+        "SELECT substr(key, 1, instr(key || ':', ':') - 1) AS class, COUNT(*) AS n "
+        "FROM outbox INDEXED BY outbox_pending WHERE done_at IS NULL GROUP BY 1"
+    )
+    return {row["class"]: row["n"] for row in rows}
+
+
+async def forget_old_messages(
+    db: aiosqlite.Connection, now: dt.datetime, except_prefix: str
+) -> None:
+    """Rows past RETENTION, except those under `except_prefix`, whose family keeps them for
+    its own retention (hand-overs: their answers are counted from these rows)."""
+    cutoff = as_text(now - RETENTION)
+    await db.execute(
+        "DELETE FROM outbox WHERE (done_at < ? OR (done_at IS NULL AND created_at < ?)) "
+        "AND NOT (key >= ? AND key < ?)",
+        (cutoff, cutoff, *_prefix_range(except_prefix)),
+    )
+
+
+async def erase_person(db: aiosqlite.Connection, channel: str, key: str) -> None:
+    """Messages to the person, sent or waiting."""
+    await db.execute("DELETE FROM outbox WHERE channel = ? AND chat_key = ?", (channel, key))
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    sql = "SELECT * FROM outbox WHERE channel = ? AND chat_key = ? ORDER BY id"
+    return {"outbox": await select_rows(db, sql, (channel, key))}
+
+
+async def delete_prefixed(db: aiosqlite.Connection, key: str) -> None:
+    """The row with exactly `key` and those under `key:`, sent or not."""
+    await db.execute(
+        "DELETE FROM outbox WHERE key = ? OR (key >= ? AND key < ?)",
+        (key, *_prefix_range(f"{key}:")),
     )

@@ -14,9 +14,10 @@ import aiosqlite
 
 from bot.core import Lang
 from bot.queue.state import Call, QueueState, Status
-from bot.store.db import as_text, from_text
+from bot.store.db import as_text, from_text, select_rows
 
 RECENT_CALLS = 11  # enough for the estimate's last ten intervals
+ALERT_RETENTION = dt.timedelta(days=7)  # a reminder counts on its own day only
 
 
 @dataclass(frozen=True)
@@ -179,3 +180,20 @@ def _alert(row: aiosqlite.Row) -> Alert:
     return Alert(
         row["id"], row["service"], row["number"], row["channel"], row["chat_key"], row["language"]
     )
+
+
+async def forget_old_alerts(db: aiosqlite.Connection, now: dt.datetime) -> None:
+    await db.execute(
+        "DELETE FROM queue_alerts WHERE created_at < ?", (as_text(now - ALERT_RETENTION),)
+    )
+
+
+async def erase_person(db: aiosqlite.Connection, channel: str, key: str) -> None:
+    await db.execute("DELETE FROM queue_alerts WHERE channel = ? AND chat_key = ?", (channel, key))
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    sql = "SELECT * FROM queue_alerts WHERE channel = ? AND chat_key = ? ORDER BY id"
+    return {"queue_alerts": await select_rows(db, sql, (channel, key))}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.core import Lang
-from bot.store.db import as_text
+from bot.store.db import as_text, select_rows
 
 MAX_PER_CHAT = 10
 DRAFT_LIFETIME = dt.timedelta(hours=1)
@@ -163,3 +163,19 @@ async def forget_old_drafts(db: aiosqlite.Connection, now: dt.datetime) -> None:
         "DELETE FROM expiry_reminder_drafts WHERE started_at < ?",
         (as_text(now - DRAFT_LIFETIME),),
     )
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    mine = (channel, key)
+    return {
+        "expiry_reminders": await select_rows(
+            db,
+            "SELECT * FROM expiry_reminders WHERE channel = ? AND chat_key = ? ORDER BY id",
+            mine,
+        ),
+        "expiry_reminder_drafts": await select_rows(
+            db, "SELECT * FROM expiry_reminder_drafts WHERE channel = ? AND chat_key = ?", mine
+        ),
+    }

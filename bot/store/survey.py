@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.store.db import as_text
+from bot.store.db import as_text, select_rows
 
 REPEAT_AFTER = dt.timedelta(days=30)  # at most one invitation (and one response) per person
 COMMENT_WINDOW = dt.timedelta(minutes=15)  # short: a question typed later is a question
@@ -149,3 +149,10 @@ async def forget_chat(db: aiosqlite.Connection, channel: str, chat_key: str) -> 
     await db.execute(
         "DELETE FROM skm_invitations WHERE channel = ? AND chat_key = ?", (channel, chat_key)
     )
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    sql = "SELECT * FROM skm_invitations WHERE channel = ? AND chat_key = ?"
+    return {"skm_invitations": await select_rows(db, sql, (channel, key))}
