@@ -227,42 +227,18 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
         topics[topic.id] = topic
         topic_files[topic.id] = file
 
-    fee_book = _parse(
-        FeeBook, _read_yaml(root / "fees.yaml", root, faults), "content/fees.yaml", faults
-    )
-    office = _parse(
-        Office, _read_yaml(root / "office.yaml", root, faults), "content/office.yaml", faults
-    )
-    neighbour_book = _parse(
-        NeighbourBook,
-        _read_yaml(root / "neighbours.yaml", root, faults),
-        "content/neighbours.yaml",
-        faults,
-    )
-    lexicon = _parse(
-        Lexicon, _read_yaml(root / "lexicon.yaml", root, faults), "content/lexicon.yaml", faults
-    )
-    routes = _parse(
-        RoutePhrases, _read_yaml(root / "routes.yaml", root, faults), "content/routes.yaml", faults
-    )
-    queue = _parse(
-        QueueBook, _read_yaml(root / "queue.yaml", root, faults), "content/queue.yaml", faults
-    )
-    survey = _parse(
-        SurveyBook, _read_yaml(root / "survey.yaml", root, faults), "content/survey.yaml", faults
-    )
-    reminders = _parse(
-        ReminderBook,
-        _read_yaml(root / "reminders.yaml", root, faults),
-        "content/reminders.yaml",
-        faults,
-    )
-    language = _parse(
-        LanguageRules,
-        _read_yaml(root / "language.yaml", root, faults),
-        "content/language.yaml",
-        faults,
-    )
+    def book(model: type[M], name: str) -> M | None:
+        return _parse(model, _read_yaml(root / name, root, faults), f"content/{name}", faults)
+
+    fee_book = book(FeeBook, "fees.yaml")
+    office = book(Office, "office.yaml")
+    neighbour_book = book(NeighbourBook, "neighbours.yaml")
+    lexicon = book(Lexicon, "lexicon.yaml")
+    routes = book(RoutePhrases, "routes.yaml")
+    queue = book(QueueBook, "queue.yaml")
+    survey = book(SurveyBook, "survey.yaml")
+    reminders = book(ReminderBook, "reminders.yaml")
+    language = book(LanguageRules, "language.yaml")
     ui_data = _read_yaml(root / "ui.yaml", root, faults)
     ui: dict[str, Text] = {}
     if isinstance(ui_data, dict):
