@@ -99,10 +99,13 @@ async def build_app(
     # Channels that can send reminders whenever they are configured: `ukkbot run` drains them.
     push = {TELEGRAM_CHANNEL} if has_telegram else set()
     push |= {WHATSAPP_CHANNEL} if has_whatsapp else set()
+    if understanding is None:
+        log.info("understanding: preparing the question engine (a few seconds)")
+        understanding = Understanding(content, cache_dir=settings.data_dir)
     services = Services(
         content=content,
         store=store,
-        understanding=understanding or Understanding(content, cache_dir=settings.data_dir),
+        understanding=understanding,
         zone=settings.zone,
         push_channels=frozenset(push),
         staff_chat=(

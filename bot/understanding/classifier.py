@@ -38,8 +38,14 @@ MAX_ITER = 15
 
 
 class Classifier:
-    def __init__(self, samples: Sequence[Sequence[str]], labels: Sequence[str]) -> None:
-        """`samples`: index tokens per sample (none empty), `labels`: one per sample."""
+    def __init__(
+        self,
+        samples: Sequence[Sequence[str]],
+        labels: Sequence[str],
+        weights: Sequence[float] | None = None,
+    ) -> None:
+        """`samples`: index tokens per sample (none empty), `labels` and optional `weights`
+        (how much each sample counts in the loss; default 1) one per sample."""
         self.labels = sorted(set(labels))
         counted = [Counter(features(tokens)) for tokens in samples]
         df: Counter[str] = Counter()
@@ -61,7 +67,7 @@ class Classifier:
         model = LogisticRegression(C=C, solver="saga", max_iter=MAX_ITER)
         with warnings.catch_warnings():  # stopping early is the regulariser, not a fault
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(matrix, list(labels))
+            model.fit(matrix, list(labels), sample_weight=weights)
         assert list(model.classes_) == self.labels
         # Features x labels, with the bias as the last row.
         self.weights: Floats = np.ascontiguousarray(
