@@ -1,6 +1,6 @@
 """Regenerate the word lists shipped in bot/understanding/data/ from the wordfreq package.
 
-    python -m benchmarks.wordlists
+    pip install -e '.[wordlists]' && python -m benchmarks.wordlists
 
 wordfreq is a development dependency only: importing it costs about a second and 58 MB, so the
 bot reads these small lists instead. One word a line with its Zipf frequency (log10 of uses per

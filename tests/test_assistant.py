@@ -174,3 +174,12 @@ async def test_a_neighbouring_service_gets_its_redirect_with_placeholders_filled
     text = all_text(await chat.say("perpanjang sim dimana ya"))
     assert text.startswith("Ini bukan layanan imigrasi.") and "Satpas" in text
     assert "{" not in text and "Mal Pelayanan Publik" in text
+
+
+async def test_a_second_question_is_offered_as_the_first_button(
+    chat: Chat, content: Content
+) -> None:
+    replies = await chat.say("kantornya dimana dan buka jam berapa?")
+    assert content.topics["lokasi"].title.id in all_text(replies)
+    assert replies[-1].options[0].id == "t:jam-layanan"
+    assert [o.id for o in replies[-1].options].count("t:jam-layanan") == 1

@@ -154,6 +154,89 @@ def test_a_wrong_typo_correction_does_not_invent_a_topic(understanding: Understa
     assert understanding.analyse("perpanjng kitas").topic_id == "itas-perpanjang"  # still fixed
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["start the timer", "where's my phone", "set an alarm for 7", "putar lagu dangdut dong"],
+)
+def test_a_general_request_gets_no_topic(understanding: Understanding, text: str) -> None:
+    assert understanding.analyse(text).route == "unknown"
+
+
+def test_naming_this_office_keeps_a_question_ours(understanding: Understanding) -> None:
+    # "lagu" and "putar" read as a general request; the office's own words lift that.
+    general = understanding.score("putar lagu dangdut dong")
+    ours = understanding.score("putar lagu dangdut dong di kantor imigrasi")
+    assert max(ours.values()) > max(general.values())
+
+
+def test_a_real_word_is_never_corrected_into_a_domain_word(understanding: Understanding) -> None:
+    normaliser = understanding.normaliser
+    corrected = understanding.normaliser.tokens("timer electric perpanjnag", understanding._correct)
+    assert corrected[:2] == normaliser.tokens("timer electric")
+    assert corrected[2] == normaliser.stem("perpanjang")  # a typo is still fixed
+    assert normaliser.is_word("timer") and not normaliser.is_word("perpanjnag")
+
+
+def test_a_label_mentioning_a_word_once_explains_less_than_one_made_of_it(
+    understanding: Understanding,
+) -> None:
+    whole = understanding._whole_label(["telepon"])
+    assert max(whole.values()) <= 1.0
+    # One word of a two-word question is at most half of what it asks.
+    assert max(understanding._whole_label(["telepon", "mobil"]).values()) <= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("opening hours", "en"), ("set an alarm for 7", "en"), ("jam buka kantor", "id")],
+)
+def test_short_messages_get_their_own_language(
+    understanding: Understanding, text: str, lang: str
+) -> None:
+    assert understanding.analyse(text, default_lang="id" if lang == "en" else "en").lang == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("damel paspor niku syarate menopo mawon", "paspor-baru"),
+        ("min gw mo bikin paspor nih kudu bawa apaan aj", "paspor-baru"),
+        ("retired from Netherlands, how do I get a retirement KITAS", "itas"),
+        ("how to apply e-visa C312 for my wife", "itas"),
+    ],
+)
+def test_javanese_slang_and_expat_english_are_understood(
+    understanding: Understanding, text: str, topic: str
+) -> None:
+    assert understanding.analyse(text).topic_id == topic
+
+
+def test_a_long_story_is_answered_from_its_last_sentences(understanding: Understanding) -> None:
+    story = (
+        "selamat siang kak, jadi begini ceritanya minggu lalu saya ke dukcapil buat urus ktp "
+        "yang rusak, antrinya lama sekali dan petugasnya bilang blangko habis jadi saya dikasih "
+        "surat keterangan dulu. nah sekarang saya mau tanya, paspor saya yang lama sudah habis "
+        "masa berlakunya, kalau mau perpanjang paspor syaratnya apa saja?"
+    )
+    assert understanding.analyse(story).topic_id == "paspor-perpanjang"
+
+
+def test_two_questions_answer_the_first_and_offer_the_second(
+    understanding: Understanding,
+) -> None:
+    analysis = understanding.analyse("kantornya dimana dan buka jam berapa?")
+    assert (analysis.topic_id, analysis.also) == ("lokasi", "jam-layanan")
+    assert understanding.analyse("kantornya dimana").also is None
+
+
+def test_a_benchmark_line_with_a_sample_questions_words_is_recognised(
+    understanding: Understanding,
+) -> None:
+    sample = understanding.content.topics["overstay"].questions.id[0]
+    assert understanding.is_sample(sample.upper() + "?")
+    assert not understanding.is_sample(sample + " dan bagaimana dengan anak saya")
+
+
 def test_one_word_answers_only_when_the_topic_uses_it_repeatedly(
     understanding: Understanding,
 ) -> None:

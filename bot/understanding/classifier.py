@@ -6,7 +6,8 @@ that "ktp" points away from immigration and that "alarm" or "lagu" mean a genera
 no topic answers (the background class, trained on general-assistant requests). Its
 probabilities are fused with the BM25 scores (see engine.py). Features are TF-IDF weights of
 index tokens and of adjacent token pairs; scikit-learn's SAGA solver fits them in about a second
-(L-BFGS took 20 s on this many weights), so nothing is kept on disk. Prediction is one small product over the learned weights in numpy.
+(L-BFGS took 20 s on this many weights), so nothing is kept on disk. Prediction is one small
+product over the learned weights in numpy.
 """
 
 from __future__ import annotations

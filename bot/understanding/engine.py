@@ -308,10 +308,9 @@ class _Index:
         # A neighbouring service's own words: those no topic or route uses ("pajak", "ktp",
         # not "kantor" or "jam buka"). A question without one is not about that service:
         # "kantornya dimana" asks for this office, not the tax office.
-        ours = {w for label, words in self.support.items() if label[0] != "n" for w in words}
-        self.own = {
-            label: frozenset(words) - ours for label, words in self.support.items() if label[0] == "n"
-        }
+        support = self.support
+        ours = {w for label, words in support.items() if label[0] != "n" for w in words}
+        self.own = {label: frozenset(w) - ours for label, w in support.items() if label[0] == "n"}
         self.bm25 = _BM25(docs)
         background = [tokens for tokens in map(normaliser.tokens, general) if tokens]
         self.classifier = Classifier(
@@ -557,9 +556,7 @@ class Understanding:
         # A general request ("set an alarm", "lagu terbaru") lowers every score by how sure the
         # classifier is of it, unless the message names immigration, one of its documents or
         # this office ("min", "kantor", "mpp").
-        anchored = bool(ours) or not self._anchors.isdisjoint(
-            {*self.normaliser.words(text), *said}
-        )
+        anchored = bool(ours) or not self._anchors.isdisjoint({*self.normaliser.words(text), *said})
         general = 0.0 if anchored else min(1.0, th.general_weight * learned.get(GENERAL, 0.0))
         # The classifier ignores words it never saw: trust it as far as it saw the question.
         known = [t for t in unique if t in index.bm25.idf]
