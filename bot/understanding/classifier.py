@@ -65,7 +65,7 @@ class Classifier:
             vals += v.tolist()
             indptr.append(len(cols))
         matrix = csr_matrix((vals, cols, indptr), shape=(n, len(vocab)))
-        model = LogisticRegression(C=C, solver="saga", max_iter=MAX_ITER)
+        model = LogisticRegression(C=C, solver="saga", max_iter=MAX_ITER, random_state=0)
         with warnings.catch_warnings():  # stopping early is the regulariser, not a fault
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(matrix, list(labels), sample_weight=weights)

@@ -58,6 +58,8 @@ GENERAL_DATA = Path(__file__).resolve().parent / "data"
 # write to this bot mostly ask about immigration, so "buka jam 8?" is about the office although
 # general requests ask about opening hours too; "set an alarm" stays general.
 GENERAL_SAMPLE_WEIGHT = 0.2
+# A declined message this sure to be a general request gets no topics offered as buttons.
+GENERAL_DECLINE = 0.5
 
 
 @dataclass(frozen=True)
@@ -65,19 +67,20 @@ class Thresholds:
     """Calibrated on the dev split of benchmarks/questions*.tsv (benchmarks/tune.py,
     BENCHMARKS.md)."""
 
-    answer: float = 0.35
-    clarify: float = 0.2
+    answer: float = 0.25
+    clarify: float = 0.25
     suggest: float = 0.25  # a declined question still offers topics scoring at least this
     margin: float = 0.02
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
     ngram_weight: float = 0.3
-    label_weight: float = 0.5  # share of the word score from the whole-label document
+    label_weight: float = 0.7  # share of the word score from the whole-label document
     cosine_weight: float = 0.0  # share of a sample question's score from cosine (rest: coverage)
     exact_bonus: float = 0.1  # added when the words are exactly one label's sample question
-    unknown_token_weight: float = 1.0  # times the mean IDF: words the index does not know
+    unknown_token_weight: float = 1.5  # times the mean IDF: words the index does not know
     classifier_weight: float = 0.3  # share of the learned probability in the fused score
-    general_weight: float = 2.0  # times P(general request): how much it lowers every score
+    general_weight: float = 1.5  # times P(general request): how much it lowers every score
+    nearest_weight: float = 2.0  # times how much closer the nearest general request is
     tail_weight: float = 0.4  # share of a long message's score from its last sentences
 
 
@@ -313,6 +316,9 @@ class _Index:
         self.own = {label: frozenset(w) - ours for label, w in support.items() if label[0] == "n"}
         self.bm25 = _BM25(docs)
         background = [tokens for tokens in map(normaliser.tokens, general) if tokens]
+        # The general requests as documents of their own: "remove the background from this
+        # photo" is nearer to a general request than to any sample question about photos.
+        self.general_bm25 = _BM25(background or [["-"]])
         self.classifier = Classifier(
             [*docs, *background],
             [*labels, *[GENERAL] * len(background)],
@@ -464,13 +470,14 @@ class Understanding:
             if small is not None:
                 return Analysis("smalltalk", lang, smalltalk=small, normalised=normalised)
         also = None
-        if route in ("topic", "clarify", "unknown") and neighbour_id is None:
+        if route in ("topic", "clarify"):  # each part must be answerable on its own
             first, also = self._two_questions(text)
-            if route != "topic" and first is not None:
+            if first is not None:
                 route, topic_id = "topic", first
-            also = also if also != topic_id else None
         suggestions: tuple[str, ...] = ()
-        if route == "unknown" and neighbour_id is None:
+        if route == "unknown" and scores.get(GENERAL, 0.0) >= GENERAL_DECLINE:
+            candidates = ()  # a general request: no "perhaps one of these?" topics
+        elif route == "unknown" and neighbour_id is None:
             floor = self.thresholds.suggest
             suggestions = tuple(t for t in candidates[:2] if scores[f"t:{t}"] >= floor)
         return Analysis(
@@ -557,7 +564,13 @@ class Understanding:
         # classifier is of it, unless the message names immigration, one of its documents or
         # this office ("min", "kantor", "mpp").
         anchored = bool(ours) or not self._anchors.isdisjoint({*self.normaliser.words(text), *said})
-        general = 0.0 if anchored else min(1.0, th.general_weight * learned.get(GENERAL, 0.0))
+        general = 0.0
+        if not anchored:
+            general_mass = sum(index.general_bm25.idf.get(t, unknown) for t in unique)
+            nearest = float(index.general_bm25.scores(unique).max()) / general_mass
+            closer = max(0.0, min(nearest, 1.0) - float(per_group.max(initial=0.0)))
+            general = th.general_weight * learned.get(GENERAL, 0.0) + th.nearest_weight * closer
+            general = min(1.0, general)
         # The classifier ignores words it never saw: trust it as far as it saw the question.
         known = [t for t in unique if t in index.bm25.idf]
         seen = sum(index.bm25.idf[t] for t in known) / mass
@@ -583,6 +596,8 @@ class Understanding:
         exact = index.exact.get(frozenset(unique))
         if exact is not None:
             fused[exact] = fused.get(exact, 0.0) + th.exact_bonus
+        if general:
+            fused[GENERAL] = general  # not a label to answer with: `decide` passes over it
         return fused
 
     def _whole_label(self, unique: list[str]) -> dict[str, float]:
@@ -629,7 +644,11 @@ def decide(
     Answer when the best topic is clearly ahead; clarify with 2-3 topics in the grey zone or
     when the top ones are close; otherwise decline (or redirect to a neighbouring service).
     """
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    ranked = sorted(
+        ((label, value) for label, value in scores.items() if label != GENERAL),
+        key=lambda kv: kv[1],
+        reverse=True,
+    )
     topics = [label[2:] for label, _ in ranked if label.startswith("t:")]
     candidates = tuple(topics[:5])
     if not ranked or ranked[0][1] < th.clarify:
