@@ -45,6 +45,7 @@ class Row:
     lang: str
     kind: str
     question: str
+    style: str = ""  # the blind file's writing style: javanese, slang, long, voice, expat, two…
 
 
 def read_rows(paths: Iterable[Path]) -> list[Row]:
@@ -54,7 +55,9 @@ def read_rows(paths: Iterable[Path]) -> list[Row]:
         if path.exists():
             with path.open(encoding="utf-8") as f:
                 lines = [line for line in f if line.strip() and not line.startswith("#")]
-            rows += [Row(**r) for r in csv.DictReader(lines, delimiter="\t")]
+            names = set(Row.__dataclass_fields__)
+            for r in csv.DictReader(lines, delimiter="\t"):
+                rows.append(Row(**{k: v for k, v in r.items() if k in names}))
     return rows
 
 
@@ -147,7 +150,10 @@ class Report:
             f"identical to a sample question, left out: {self.seen}",
         ]
         for kind, k in sorted(self.kinds.items()):
-            out.append(f"kind {kind}: {k['good'] / k['all']:.1%} right of {k['all']}")
+            out.append(
+                f"{kind}: {k['good'] / k['all']:.1%} right of {k['all']}"
+                f" (English replies to English lines: {k['english']})"
+            )
         if self.new_topics:
             listed = ", ".join(f"{t} {n}" for t, n in sorted(self.new_topics.items()))
             out.append(f"lines for topics the content lacks (not counted): {listed}")
@@ -182,10 +188,12 @@ def evaluate(engine: Understanding, rows: list[Row]) -> tuple[Report, list[str]]
         if row.lang == "en":
             report.english += 1
             report.english_replies += analysis.lang == "en"
-        if row.kind not in PLAIN_KINDS:
-            kind = report.kinds.setdefault(row.kind, Counter())
-            kind["all"] += 1
-            kind["good"] += result in GOOD
+        for group in (row.kind, f"style {row.style}"):
+            if group not in PLAIN_KINDS and group != "style ":
+                kind = report.kinds.setdefault(group, Counter())
+                kind["all"] += 1
+                kind["good"] += result in GOOD
+                kind["english"] += analysis.lang == "en" if row.lang == "en" else 0
         if result not in GOOD and result != "clarify-right":
             target = analysis.topic_id or analysis.neighbour_id or ",".join(analysis.candidates[:3])
             errors.append(
