@@ -45,6 +45,9 @@ TYPO_CUTOFF = 85
 # A question with one known word is answered only by a label with that word in this many
 # of its titles, keywords and sample questions.
 MIN_SUPPORT = 3
+# A neighbouring service's own word is in this many times the share of its questions as in any
+# topic's or route's.
+OWN_WORD_RATIO = 3.0
 # A message of small-talk words only, in any order ("makasih banyak ya kak"), up to this long.
 SMALLTALK_MAX_WORDS = 6
 # A message this long is also scored by its last sentences, at least TAIL_WORDS words of them.
@@ -68,8 +71,8 @@ class Thresholds:
     BENCHMARKS.md)."""
 
     answer: float = 0.25
-    clarify: float = 0.25
-    suggest: float = 0.25  # a declined question still offers topics scoring at least this
+    clarify: float = 0.15
+    suggest: float = 0.15  # a declined question still offers topics scoring at least this
     margin: float = 0.02
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
@@ -77,9 +80,9 @@ class Thresholds:
     label_weight: float = 0.7  # share of the word score from the whole-label document
     cosine_weight: float = 0.0  # share of a sample question's score from cosine (rest: coverage)
     exact_bonus: float = 0.1  # added when the words are exactly one label's sample question
-    unknown_token_weight: float = 1.5  # times the mean IDF: words the index does not know
+    unknown_token_weight: float = 2.0  # times the mean IDF: words the index does not know
     classifier_weight: float = 0.3  # share of the learned probability in the fused score
-    general_weight: float = 1.5  # times P(general request): how much it lowers every score
+    general_weight: float = 2.0  # times P(general request): how much it lowers every score
     nearest_weight: float = 2.0  # times how much closer the nearest general request is
     tail_weight: float = 0.4  # share of a long message's score from its last sentences
 
@@ -308,12 +311,22 @@ class _Index:
             self.support[label].update(set(tokens))
         self.exact = {words: next(iter(ls)) for words, ls in owners.items() if len(ls) == 1}
         self.samples = frozenset(owners)
-        # A neighbouring service's own words: those no topic or route uses ("pajak", "ktp",
-        # not "kantor" or "jam buka"). A question without one is not about that service:
-        # "kantornya dimana" asks for this office, not the tax office.
-        support = self.support
-        ours = {w for label, words in support.items() if label[0] != "n" for w in words}
-        self.own = {label: frozenset(w) - ours for label, w in support.items() if label[0] == "n"}
+        # A neighbouring service's own words: those its questions use far more often than any
+        # topic's or route's ("pajak", "ktp"; not "kantor" or "jam buka"). A question without
+        # one is not about that service: "kantornya dimana" asks for this office.
+        sizes = Counter(labels)
+        share: dict[str, float] = defaultdict(float)  # a word's highest share among our labels
+        for label, words in self.support.items():
+            if label[0] != "n":
+                for word, count in words.items():
+                    share[word] = max(share[word], count / sizes[label])
+        self.own = {
+            label: frozenset(
+                w for w, c in words.items() if c / sizes[label] >= OWN_WORD_RATIO * share[w]
+            )
+            for label, words in self.support.items()
+            if label[0] == "n"
+        }
         self.bm25 = _BM25(docs)
         background = [tokens for tokens in map(normaliser.tokens, general) if tokens]
         # The general requests as documents of their own: "remove the background from this
