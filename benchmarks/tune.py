@@ -69,8 +69,7 @@ def main() -> None:
         ):
             if clarify > answer:
                 continue
-            suggest = min(clarify, engine.thresholds.suggest)
-            th = replace(base, answer=answer, clarify=clarify, margin=margin, suggest=suggest)
+            th = replace(base, answer=answer, clarify=clarify, margin=margin)
             if any(
                 sum(decide(s, th)[0] == "topic" for s in scores) > MAX_GENERAL_TOPIC * len(scores)
                 for scores in general_scores.values()

@@ -5,7 +5,10 @@ best document per label, normalised by the question's IDF mass so that it reads 
 the question is explained"; fused with character n-gram TF-IDF cosine per label. A question
 that names a document type (passport vs stay permit) down-weights the other type's topics.
 A logistic-regression classifier trained on the same samples (classifier.py) adds its
-probability per label: it weighs the words that tell labels apart.
+probability per label: it weighs the words that tell labels apart. It also knows general
+requests (timers, music, banking…) as a background class; that probability and the nearest
+general request lower every score unless the message names this office or an immigration
+document.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class Thresholds:
 
     answer: float = 0.25
     clarify: float = 0.15
-    suggest: float = 0.15  # a declined question still offers topics scoring at least this
+    suggest: float = 0.1  # a declined question still offers topics scoring at least this
     margin: float = 0.02
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
@@ -102,8 +105,8 @@ class Analysis:
     suggestions: tuple[str, ...] = ()
     # A clarify that names only a document type: show that category's topics.
     category: str | None = None
-    # A second question in the same message ("kantornya dimana dan buka jam berapa?"): the
-    # answer is about the first, this topic is offered as a button.
+    # A second question in the same message ("syarat perpanjang paspor apa aja dan biaya
+    # paspor berapa"): the answer is about the first, this topic is offered as a button.
     also: str | None = None
     normalised: str = ""
     scores: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
