@@ -175,7 +175,8 @@ def _ngrams(words: Iterable[str]) -> Counter[str]:
 
 
 class _NgramIndex:
-    """Character n-gram TF-IDF with one document per label; cosine similarity."""
+    """Character n-gram TF-IDF with one document per label; cosine similarity, as one product
+    of the question's gram weights with a grams x labels matrix."""
 
     def __init__(self, docs: dict[str, list[str]]) -> None:
         counts = {label: _ngrams(words) for label, words in docs.items()}
@@ -183,25 +184,25 @@ class _NgramIndex:
         for grams in counts.values():
             df.update(grams.keys())
         n = len(docs)
-        self.idf = {g: math.log((1 + n) / (1 + c)) + 1 for g, c in df.items()}
-        self.postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for label, grams in counts.items():
-            vec = {g: (1 + math.log(c)) * self.idf[g] for g, c in grams.items()}
-            length = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-            for g, v in vec.items():
-                self.postings[g].append((label, v / length))
+        self.labels = list(docs)
+        self.rows = {g: i for i, g in enumerate(df)}
+        self.idf = np.array([math.log((1 + n) / (1 + c)) + 1 for c in df.values()])
+        self.matrix = np.zeros((len(df), n))
+        for column, grams in enumerate(counts.values()):
+            rows = np.array([self.rows[g] for g in grams], dtype=np.intp)
+            vec = np.log(np.array(list(grams.values()), dtype=np.float64)) + 1
+            vec *= self.idf[rows]
+            self.matrix[rows, column] = vec / (np.sqrt((vec**2).sum()) or 1.0)
 
     def scores(self, words: Iterable[str]) -> dict[str, float]:
         grams = _ngrams(words)
-        vec = {g: (1 + math.log(c)) * self.idf[g] for g, c in grams.items() if g in self.idf}
-        length = math.sqrt(sum(v * v for v in vec.values()))
-        out: dict[str, float] = defaultdict(float)
-        if not length:
-            return out
-        for g, v in vec.items():
-            for label, w in self.postings[g]:
-                out[label] += v / length * w
-        return out
+        known = [(self.rows[g], c) for g, c in grams.items() if g in self.rows]
+        if not known:
+            return {}
+        rows = np.array([i for i, _ in known], dtype=np.intp)
+        vec = (np.log(np.array([c for _, c in known], dtype=np.float64)) + 1) * self.idf[rows]
+        values = (vec / np.sqrt((vec**2).sum())) @ self.matrix[rows]
+        return {label: v for label, v in zip(self.labels, values.tolist(), strict=True) if v > 0}
 
 
 GENERAL = "g:general"  # the background class: general requests no topic answers

@@ -149,9 +149,9 @@ class Normaliser:
         write_cache(self._cache_path, lambda f: f.write(data))
 
     def language(self, text: str) -> str | None:
-        """ "en" or "id" by which language more of the words read as, None on a tie ("itas").
-        Read before phrase rewrites: "opening hours" is English although it becomes "jam buka".
-        """
+        """English ("en") or Indonesian ("id"), whichever more of the words read as; None on a
+        tie ("itas"). Read before phrase rewrites: "opening hours" is English although it
+        becomes "jam buka"."""
         english = indonesian = 0
         for word in _WORD.findall(text.lower().replace("’", "'")):
             en = self._english.get(word, 0.0)
