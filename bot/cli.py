@@ -1,4 +1,4 @@
-"""The `ukkbot` command: run, chat, ask, content check|show|report."""
+"""The `ukkbot` command: run, chat, ask, content check|show|report, skm report."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import TextIO
 
 from bot.config import SettingsError, load_settings
 from bot.content import ContentError, check_content, load_content, report_content
-from bot.core import Lang
+from bot.core import Lang, Reply
 from bot.markup import to_plain
 
 EXIT_USAGE = 2
@@ -50,7 +50,20 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--dir", type=Path)
     report = csub.add_parser("report", help="unverified facts and topics due for review")
     report.add_argument("--dir", type=Path)
+    skm = sub.add_parser("skm", help="the satisfaction survey (SKM)")
+    ssub = skm.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    skm_report = ssub.add_parser("report", help="the index per month and service, and a CSV")
+    skm_report.add_argument("--from", dest="first", required=True, type=_day, metavar="YYYY-MM-DD")
+    skm_report.add_argument("--to", dest="last", required=True, type=_day, metavar="YYYY-MM-DD")
+    skm_report.add_argument("--csv", type=Path, metavar="FILE", help="also write the rows here")
     return parser
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _content_dir(given: Path | None) -> Path:
@@ -78,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ask(args)
         if args.command == "questions":
             return asyncio.run(_top_questions(args.limit))
+        if args.command == "skm":
+            return asyncio.run(_skm_report(args.first, args.last, args.csv))
         return asyncio.run(_serve(args.command))
     except SettingsError as exc:
         print(f"ukkbot: setting {exc}", file=sys.stderr)
@@ -102,7 +117,7 @@ async def _serve(command: str) -> int:
         await serve(settings)
         return 0
     logging.getLogger().setLevel(logging.WARNING)
-    app = await build_app(settings, with_telegram=False)
+    app = await build_app(settings, channels=())
     try:
         await run_console(app.assistant)
     finally:
@@ -112,14 +127,36 @@ async def _serve(command: str) -> int:
 
 async def _top_questions(limit: int) -> int:
     """Print the questions to turn into sample questions: count, route, normalised text."""
-    from bot.store import Store
+    from bot.store import Store, questions
 
     store = await Store.open(load_settings().DATABASE_PATH)
     try:
-        for q in await store.top_questions(limit):
+        for q in await questions.top_questions(store.db, store.clock(), limit):
             print(f"{q.count:5}  {q.route:8}  {q.normalised}")
     finally:
         await store.close()
+    return 0
+
+
+async def _skm_report(first: dt.date, last: dt.date, csv_path: Path | None) -> int:
+    """Print the satisfaction index per month and service from `first` to `last`."""
+    from bot.skm import report_lines, report_rows, write_csv
+    from bot.store import Store
+    from bot.store.survey import responses
+
+    if first > last:
+        print("ukkbot: error: argument --to: before --from", file=sys.stderr)
+        return EXIT_USAGE
+    store = await Store.open(load_settings().DATABASE_PATH)
+    try:
+        rows = report_rows(await responses(store.db, first, last))
+    finally:
+        await store.close()
+    for line in report_lines(rows):
+        print(line)
+    if csv_path is not None:
+        with csv_path.open("w", encoding="utf-8", newline="") as out:
+            write_csv(rows, out)
     return 0
 
 
@@ -159,43 +196,47 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
                 yield line.rstrip("\n")
 
 
+def _answer_text(replies: list[Reply]) -> str:
+    """The replies as plain text, each followed by its topic buttons as a list (the related
+    topics under an answer, the choices of a clarifying question)."""
+    texts = []
+    for reply in replies:
+        topics = [f"- {option.label}" for option in reply.options if option.id.startswith("t:")]
+        texts.append(to_plain("\n".join([reply.text, *topics])))
+    return "\n\n".join(texts)
+
+
 def _ask(args: argparse.Namespace) -> int:
     return asyncio.run(_ask_all(args))
 
 
 async def _ask_all(args: argparse.Namespace) -> int:
     """Answer each question as the bot would, without a channel: `--lang` acts like /bahasa."""
-    from bot.context import Context, Services
+    from bot.context import Context, open_services
     from bot.core import Incoming
-    from bot.store import Store
-    from bot.understanding import Understanding
-    from handlers.answer import answer_question
+    from handlers.answer import answer_text
 
-    settings = load_settings()
-    content = load_content(settings.CONTENT_DIR)
-    store = await Store.open(":memory:")
-    engine = Understanding(content, cache_dir=settings.data_dir)
-    services = Services(content=content, store=store, understanding=engine)
+    # A throw-away database: topic views here must not count in /statistik.
+    services = await open_services(load_settings(), database=":memory:")
     default: Lang = args.lang or "id"
     try:
         for question in _questions(args):
-            analysis = services.understanding.analyse(question, default_lang=default)
-            lang: Lang = args.lang or analysis.lang
-            ctx = Context(Incoming("cli", "cli", "cli", text=question), lang, services)
-            text = "\n\n".join(
-                to_plain(reply.text) for reply in await answer_question(ctx, analysis)
-            )
+            incoming = Incoming("cli", "cli", "cli", text=question)
+            ctx = Context(incoming, default, services, lang_chosen=args.lang is not None)
+            answered = await answer_text(ctx, question, count=False)
+            text = _answer_text(answered.replies)
             if args.json:
+                analysis = answered.analysis
                 record = {
                     "route": analysis.route,
                     "topic_id": analysis.topic_id,
                     "candidates": list(analysis.candidates),
-                    "lang": lang,
+                    "lang": answered.lang,
                     "text": text,
                 }
                 print(json.dumps(record, ensure_ascii=False))
             else:
                 print(text)
     finally:
-        await store.close()
+        await services.store.close()
     return 0

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.context import Context
+from bot import actions
+from bot.context import Answer, Context
 from bot.core import STAFF_ROLES, Reply
 from handlers import (
     announcements,
@@ -18,12 +19,16 @@ from handlers import (
     handover,
     language,
     queue,
+    reminders,
     staff,
     start,
     statistics,
+    survey,
 )
 
-Handler = Callable[[Context, str], Awaitable[list[Reply]]]
+# A handler answers in the person's language; one that changes it (/bahasa) says so in an Answer.
+Result = list[Reply] | Answer
+Handler = Callable[[Context, str], Awaitable[Result]]
 # Takes typed text while its conversation is open for this person; None otherwise.
 Conversation = Callable[[Context, str], Awaitable[list[Reply] | None]]
 
@@ -52,6 +57,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("langganan", announcements.subscribe, "cmd.subscribe", ("subscribe",)),
     Command("berhenti", announcements.unsubscribe, "cmd.unsubscribe", ("unsubscribe", "stop")),
     Command("petugas", handover.talk_to_officer, "cmd.officer", ("officer",)),
+    Command("survei", survey.take_survey, "cmd.survey", ("survey",)),
+    Command("pengingat", reminders.show_reminders, "cmd.reminders", ("reminder",)),
 )
 
 
@@ -85,32 +92,41 @@ STAFF_COMMANDS: tuple[Command, ...] = (
     Command("perintah", show_staff_commands, "cmd.staff_commands", ("staffhelp",)),
 )
 
-# Action ids are "<prefix>" or "<prefix>:<argument>"; see each handler for its argument.
+# Action ids are "<prefix>" or "<prefix>:<argument>" (bot.actions); see each handler for its
+# argument.
 ACTIONS: dict[str, Handler] = {
-    "m": start.show_menu,
-    "c": browse.show_category,
-    "t": browse.show_topic,
-    "lang": language.choose_language,
-    "q": queue.show_queue,
-    "r": queue.remind_me,
-    "a": announcements.show_announcements,
-    "s": announcements.change_subscription,
-    "h": handover.talk_to_officer,
-    handover.CANCEL_ACTION: handover.cancel_handover,
-    statistics.FEEDBACK_ACTION: statistics.rate_answer,
+    actions.MENU: start.show_menu,
+    actions.CATEGORY: browse.show_category,
+    actions.TOPIC: browse.show_topic,
+    actions.LANGUAGE: language.choose_language,
+    actions.QUEUE: queue.show_queue,
+    actions.REMIND: queue.remind_me,
+    actions.ANNOUNCEMENTS: announcements.show_announcements,
+    actions.SUBSCRIPTION: announcements.change_subscription,
+    actions.OFFICER: handover.talk_to_officer,
+    actions.CANCEL_HANDOVER: handover.cancel_handover,
+    actions.FEEDBACK: statistics.rate_answer,
+    actions.SURVEY: survey.answer_survey,
+    actions.SURVEY_DONE: survey.close_survey,
+    actions.REMINDERS: reminders.answer_reminders,
 }
 # Buttons only staff are shown; refused and audited like staff commands when anyone else taps.
 STAFF_ACTIONS: dict[str, Handler] = {
-    announcements.DRAFT_ACTION: announcements.answer_draft,
+    actions.DRAFT: announcements.answer_draft,
 }
-CONVERSATIONS: tuple[Conversation, ...] = (announcements.continue_draft, handover.take_question)
+CONVERSATIONS: tuple[Conversation, ...] = (
+    announcements.continue_draft,
+    handover.take_question,
+    survey.take_comment,
+    reminders.take_expiry_date,
+)
 
 
 def staff_guard(name: str, handler: Handler, separator: str = " ") -> Handler:
     """The handler for staff and administrators; a polite, audited refusal otherwise. The
     attempt is audited as written: "/panggil A", or an action id such as "ad:ok"."""
 
-    async def guarded(ctx: Context, arg: str) -> list[Reply]:
+    async def guarded(ctx: Context, arg: str) -> Result:
         if ctx.incoming.role not in STAFF_ROLES:
             return await staff.refuse(ctx, f"{name}{separator}{arg}".strip())
         return await handler(ctx, arg)

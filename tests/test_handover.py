@@ -12,7 +12,7 @@ from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
 from bot.core import Incoming, Reply
-from bot.store import Store
+from bot.store import Store, questions
 from bot.store.retention import forget_expired
 from bot.understanding import Understanding
 from tests.conftest import FixedClock, all_text
@@ -29,7 +29,8 @@ def services(content: Content, store: Store, understanding: Understanding) -> Se
 
 async def say(assistant: Assistant, text: str, user: str = "7", **kw: str) -> list[Reply]:
     chat = kw.pop("chat", user)
-    return await assistant.handle(Incoming("test", user, chat, text=text, **kw))  # type: ignore[arg-type]
+    answer = await assistant.handle(Incoming("test", user, chat, text=text, **kw))  # type: ignore[arg-type]
+    return answer.replies
 
 
 async def outbox(store: Store) -> list[tuple[str, str, str]]:
@@ -40,7 +41,7 @@ async def outbox(store: Store) -> list[tuple[str, str, str]]:
 async def test_the_officer_button_asks_then_passes_the_question_on(
     assistant: Assistant, content: Content, store: Store
 ) -> None:
-    asked = await assistant.handle(Incoming("test", "7", "7", action="h"))
+    asked = (await assistant.handle(Incoming("test", "7", "7", action="h"))).replies
     assert all_text(asked) == content.t("handover.ask", "id")
     done = all_text(await say(assistant, "Kapan paspor saya jadi?"))
     assert done == content.t("handover.sent", "id", ref="#H-0001")  # Monday 09.00 WIB: open
@@ -78,9 +79,9 @@ async def test_without_a_staff_group_the_button_says_how_to_reach_the_office(
     services: Services, content: Content
 ) -> None:
     plain = Assistant(dataclasses.replace(services, staff_chat=None))
-    replies = await plain.handle(Incoming("test", "7", "7", action="h"))
+    replies = (await plain.handle(Incoming("test", "7", "7", action="h"))).replies
     assert all_text(replies) == content.t("human", "id")
-    web = await Assistant(services).handle(Incoming("web", "s", "s", text="/petugas"))
+    web = (await Assistant(services).handle(Incoming("web", "s", "s", text="/petugas"))).replies
     assert all_text(web) == content.t("human", "id")
 
 
@@ -98,8 +99,10 @@ async def test_staff_answers_go_back_once_each_and_are_audited(
         assert all_text(ack) == content.t("handover.answer_queued", "id", ref="#H-0001")
     assert await say(assistant, "ngobrol", user="55", chat="-100") == []
     rows = await outbox(store)
+    # The first answer also brings the survey invitation; the second does not (30-day rule).
     assert [(key, chat) for key, chat, _ in rows[1:]] == [
         ("handover:1:1", "7"),
+        ("skm-offer:test:7:2026-11-30", "7"),
         ("handover:1:2", "7"),
     ]
     audit = await store.db.execute_fetchall("SELECT user_key, action, outcome FROM audit")
@@ -126,7 +129,8 @@ async def test_the_hourly_sweep_forgets_old_hand_overs_even_when_no_new_one_star
     assistant: Assistant, store: Store, clock: FixedClock
 ) -> None:
     await say(assistant, "/petugas Pertanyaan lama")
-    await store.record_question("resep rendang", "unknown")
+    async with store.transaction() as db:
+        await questions.record_question(db, "resep rendang", "unknown", clock.now)
     clock.now += dt.timedelta(days=89)
     await say(assistant, "/petugas Pertanyaan kedua", user="8")
     await forget_expired(store)

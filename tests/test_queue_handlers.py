@@ -169,9 +169,9 @@ async def test_the_web_chat_offers_no_reminder_it_cannot_send(
     content: Content, store: Store, understanding: Understanding
 ) -> None:
     web = Assistant(Services(content, store, understanding))
-    replies = await web.handle(Incoming("web", "s", "s", text="/antrian A-025"))
+    replies = (await web.handle(Incoming("web", "s", "s", text="/antrian A-025"))).replies
     assert "r:A-025" not in option_ids(replies)
-    replies = await web.handle(Incoming("web", "s", "s", text="/ingatkan A-025"))
+    replies = (await web.handle(Incoming("web", "s", "s", text="/ingatkan A-025"))).replies
     assert all_text(replies) == content.t("queue.remind_unavailable", "id", ticket="A-025")
 
 

@@ -17,13 +17,14 @@ from bot.understanding.engine import Route
 from bot.understanding.normalise import STEM_CACHE_FILE
 
 # Recorded with `python -m benchmarks.accuracy --split dev` and `--general dev` (BENCHMARKS.md):
-# 494 of 527 right, 9 wrong, 141 of 152 out of scope declined, 4 of 894 general requests
-# answered with a topic. The floors sit a few lines below, so that one changed line is no
+# 493 of 526 right, 6 wrong, 140 of 152 out of scope declined, 5 of 894 general requests
+# answered with a topic (after merging issue 15's nine topics and relabelling the six dev lines
+# they clearly answer). The floors sit a few lines below, so that one changed line is no
 # failure but a real loss is.
-DEV_TOP1_FLOOR = 490 / 527
-DEV_WRONG_CEILING = 13 / 527
-DEV_OOS_RECALL_FLOOR = 138 / 152
-GENERAL_TOPIC_CEILING = 8  # of the 894 general requests in benchmarks/general_dev_*.txt
+DEV_TOP1_FLOOR = 489 / 526
+DEV_WRONG_CEILING = 10 / 526
+DEV_OOS_RECALL_FLOOR = 137 / 152
+GENERAL_TOPIC_CEILING = 9  # of the 894 general requests in benchmarks/general_dev_*.txt
 
 
 def test_dev_split_accuracy_does_not_fall_below_the_recorded_figures(
@@ -56,7 +57,8 @@ def test_slang_and_canonical_forms_normalise(understanding: Understanding) -> No
 def test_another_agencys_document_is_not_answered_with_an_immigration_topic(
     understanding: Understanding,
 ) -> None:
-    elsewhere = understanding.analyse("ktp ilang di pasar, bikin lagi dmn")
+    # ("ktp ilang di pasar" goes to the police's page: a loss at the market is theirs first.)
+    elsewhere = understanding.analyse("ktp ilang, bikin lagi dmn")
     assert elsewhere.route == "unknown" and elsewhere.neighbour_id == "ktp"
     # Naming the passport keeps it ours; asking for an officer is still a route.
     assert understanding.analyse("paspornya ilang di pasar").topic_id == "paspor-hilang"
