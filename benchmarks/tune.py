@@ -1,4 +1,5 @@
-"""Calibrate the engine's thresholds on the dev split only (never on test or the blind file).
+"""Tune the engine's fusion weights and thresholds on the dev split only (never on test or the
+blind files), with the confidence fitted by benchmarks.calibrate (re-fit it after a change here).
 
     python -m benchmarks.tune
 
@@ -58,26 +59,28 @@ def main() -> None:
             unknown_token_weight=unknown,
         )
         engine.thresholds = base
-        cached = [(r, _top(engine.score(r.question))) for r in rows]
+        cached = [(r, _top(engine.score(r.question)), len(r.question.split())) for r in rows]
         general_scores = {
-            lang: [_top(engine.score(line)) for line in lines] for lang, lines in general.items()
+            lang: [(_top(engine.score(line)), len(line.split())) for line in lines]
+            for lang, lines in general.items()
         }
-        for answer, clarify, margin in itertools.product(
-            (0.15, 0.2, 0.25, 0.3, 0.35, 0.4),
-            (0.1, 0.15, 0.2, 0.25, 0.3),
-            (0.02, 0.04, 0.06, 0.08),  # no 0: close calls must still get "Maksud Anda…"
+        for answer, sure_enough, clarify in itertools.product(
+            (0.3, 0.4, 0.5, 0.6, 0.7),  # calibrated confidence of the best topic
+            (0.2, 0.3, 0.4, 0.5),
+            (0.1, 0.15, 0.2, 0.25, 0.3),  # fused score of a neighbouring service or route
         ):
-            if clarify > answer:
+            if sure_enough > answer:
                 continue
-            th = replace(base, answer=answer, clarify=clarify, margin=margin)
+            th = replace(base, answer=answer, sure_enough=sure_enough, clarify=clarify)
             if any(
-                sum(decide(s, th)[0] == "topic" for s in scores) > MAX_GENERAL_TOPIC * len(scores)
-                for scores in general_scores.values()
+                sum(decide(s, n, th)[0] == "topic" for s, n in lines)
+                > MAX_GENERAL_TOPIC * len(lines)
+                for lines in general_scores.values()
             ):
                 continue
             right = wrong = declined_oos = clarified = 0
-            for row, scores in cached:
-                route, topic, _, candidates = decide(scores, th)
+            for row, scores, words in cached:
+                route, topic, _, candidates = decide(scores, words, th)
                 if row.expected == "oos":
                     declined_oos += route == "unknown"
                 elif route == "topic":

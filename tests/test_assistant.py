@@ -166,8 +166,8 @@ async def test_a_bare_category_name_shows_that_category(chat: Chat, content: Con
 async def test_an_unsure_match_is_declined_with_the_nearest_topics_offered(
     chat: Chat, content: Content, understanding: Understanding, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Stricter thresholds make an ordinary question fall below "clarify".
-    strict = replace(understanding.thresholds, answer=0.95, clarify=0.95)
+    # A confidence never reached makes an ordinary question fall below "clarify".
+    strict = replace(understanding.thresholds, answer=1.0, sure_enough=1.0, clarify=0.95)
     monkeypatch.setattr(understanding, "thresholds", strict)
     replies = await chat.say("paspor saya hilang di terminal")
     assert all_text(replies) == content.t("fallback_suggest", "id")

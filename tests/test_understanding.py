@@ -17,14 +17,13 @@ from bot.understanding.engine import Route
 from bot.understanding.normalise import STEM_CACHE_FILE
 
 # Recorded with `python -m benchmarks.accuracy --split dev` and `--general dev` (BENCHMARKS.md):
-# 493 of 526 right, 6 wrong, 140 of 152 out of scope declined, 5 of 894 general requests
-# answered with a topic (after merging issue 15's nine topics and relabelling the six dev lines
-# they clearly answer). The floors sit a few lines below, so that one changed line is no
+# 500 of 526 right, 7 wrong, 150 of 152 out of scope declined, 3 of 894 general requests
+# answered with a topic. The floors sit a few lines below, so that one changed line is no
 # failure but a real loss is.
-DEV_TOP1_FLOOR = 489 / 526
-DEV_WRONG_CEILING = 10 / 526
-DEV_OOS_RECALL_FLOOR = 137 / 152
-GENERAL_TOPIC_CEILING = 9  # of the 894 general requests in benchmarks/general_dev_*.txt
+DEV_TOP1_FLOOR = 496 / 526
+DEV_WRONG_CEILING = 11 / 526
+DEV_OOS_RECALL_FLOOR = 147 / 152
+GENERAL_TOPIC_CEILING = 7  # of the 894 general requests in benchmarks/general_dev_*.txt
 
 
 def test_dev_split_accuracy_does_not_fall_below_the_recorded_figures(
@@ -62,7 +61,8 @@ def test_another_agencys_document_is_not_answered_with_an_immigration_topic(
     assert elsewhere.route == "unknown" and elsewhere.neighbour_id == "ktp"
     # Naming the passport keeps it ours; asking for an officer is still a route.
     assert understanding.analyse("paspornya ilang di pasar").topic_id == "paspor-hilang"
-    assert understanding.analyse("paspor sm ktp sy ilang").topic_id == "paspor-hilang"
+    both = understanding.analyse("paspor sm ktp sy ilang")  # close to data change: not sure
+    assert both.neighbour_id is None and both.candidates[0] == "paspor-hilang"
     assert understanding.analyse("saya mau bicara dengan petugas soal ktp").route == "human"
 
 
@@ -133,7 +133,8 @@ def test_small_talk_words_in_any_order_are_small_talk(
 @pytest.mark.parametrize(
     ("text", "route", "topic"),
     [
-        ("denda", "topic", "overstay"),  # "fine" is small talk, "denda" (a fine) is not
+        # "fine" is small talk, "denda" (a fine) is not: alone, it is asked about
+        ("denda", "clarify", None),
         ("petugas", "human", None),
         ("help", "unknown", None),  # in "thanks for the help", but it is no thanks alone
         ("selamat pagi, paspor saya hilang", "topic", "paspor-hilang"),

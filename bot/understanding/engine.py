@@ -73,10 +73,13 @@ class Thresholds:
     """Calibrated on the dev split of benchmarks/questions*.tsv (benchmarks/tune.py,
     BENCHMARKS.md)."""
 
-    answer: float = 0.25
+    # The best topic is answered when the calibrated confidence that it is right (`confidence`)
+    # reaches `answer`, offered among buttons when it reaches `sure_enough`; any other best
+    # label (a neighbouring service, a route) needs a fused score of `clarify`.
+    answer: float = 0.5
+    sure_enough: float = 0.4
     clarify: float = 0.15
     suggest: float = 0.1  # a declined question still offers topics scoring at least this
-    margin: float = 0.02
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
     ngram_weight: float = 0.3
@@ -88,6 +91,47 @@ class Thresholds:
     general_weight: float = 2.0  # times P(general request): how much it lowers every score
     nearest_weight: float = 2.0  # times how much closer the nearest general request is
     tail_weight: float = 0.4  # share of a long message's score from its last sentences
+
+
+# Logistic regression on `confidence_features`, fitted on the dev split only (in-scope, out of
+# scope and general-request lines, 5-fold cross-validated): python -m benchmarks.calibrate.
+CONFIDENCE_BIAS = -5.8124
+CONFIDENCE_WEIGHTS = (
+    2.7907, 4.7046, 5.1579, -2.3578, 1.8346, -0.9977, 3.5298, -0.3242, -5.0095, -1.2304,
+)  # fmt: skip
+
+
+def confidence_features(scores: dict[str, float], words: int) -> list[float]:
+    """What says whether the best topic is right: its fused score (and its square: confidence
+    rises faster than the score), its lead over the second and third topics, over the best
+    other label and the best neighbouring service's score on its own, the route "elsewhere",
+    how sure the engine is of a general request and whether it looked at all (a message naming
+    immigration or this office is never taken for one), and the message's length in words."""
+    ranked = sorted((v for k, v in scores.items() if k.startswith("t:")), reverse=True)
+    best, second, third = [*ranked, 0.0, 0.0, 0.0][:3]
+    neighbour = max((v for k, v in scores.items() if k.startswith("n:")), default=0.0)
+    route = max((v for k, v in scores.items() if k.startswith("r:")), default=0.0)
+    general = scores.get(GENERAL, 0.0)
+    return [
+        best,
+        best - second,
+        best - max(neighbour, route),
+        general,
+        math.log1p(words),
+        best * best,
+        best - third,
+        scores.get("r:elsewhere", 0.0),
+        neighbour,
+        float(general > 0),
+    ]
+
+
+def confidence(scores: dict[str, float], words: int) -> float:
+    """The calibrated probability that the best topic is the right answer."""
+    z = CONFIDENCE_BIAS + sum(
+        w * f for w, f in zip(CONFIDENCE_WEIGHTS, confidence_features(scores, words), strict=True)
+    )
+    return 1 / (1 + math.exp(-z))
 
 
 @dataclass(frozen=True)
@@ -475,11 +519,18 @@ class Understanding:
                 normalised=normalised,
                 scores=scores,
             )
-        route, topic_id, neighbour_id, candidates = decide(scores, self.thresholds)
-        if core and route == "topic" and all(self._is_vague(w) for w in core):
+        route, topic_id, neighbour_id, candidates = decide(
+            scores, len(text.split()), self.thresholds
+        )
+        ours = route in ("topic", "clarify") or (route == "unknown" and neighbour_id is None)
+        if core and ours and all(self._is_vague(w) for w in core):
             # "biaya?" alone: the fees of a passport, of a stay permit…? Ask, do not guess.
-            route, topic_id = "clarify", None
-            candidates = candidates[:3]
+            ranked = sorted(
+                (label for label in scores if label.startswith("t:")), key=scores.__getitem__
+            )
+            if ranked:
+                route, topic_id = "clarify", None
+                candidates = tuple(label[2:] for label in reversed(ranked[-3:]))
         if route == "unknown" and neighbour_id is None:
             # Nothing else fits and every word is a small-talk word, in any order:
             # "terima kasih banyak ya kak", "thank you very much, bye".
@@ -519,7 +570,7 @@ class Understanding:
             return None, None
         found: list[str] = []
         for part in parts[:3]:
-            route, topic_id, _, _ = decide(self.score(part), self.thresholds)
+            route, topic_id, _, _ = decide(self.score(part), len(part.split()), self.thresholds)
             if route == "topic" and topic_id is not None and topic_id not in found:
                 found.append(topic_id)
         return (found[0], found[1]) if len(found) >= 2 else (None, None)
@@ -654,12 +705,13 @@ def _tail(text: str) -> str | None:
 
 
 def decide(
-    scores: dict[str, float], th: Thresholds
+    scores: dict[str, float], words: int, th: Thresholds
 ) -> tuple[Route, str | None, str | None, tuple[str, ...]]:
-    """(route, topic id, neighbour id, candidate topics) from the fused scores.
+    """(route, topic id, neighbour id, candidate topics) from the fused scores of a message of
+    `words` words.
 
-    Answer when the best topic is clearly ahead; clarify with 2-3 topics in the grey zone or
-    when the top ones are close; otherwise decline (or redirect to a neighbouring service).
+    Answer when the best topic is likely enough to be right; offer the close topics as buttons
+    when it is only fairly likely; otherwise decline (or redirect to a neighbouring service).
     """
     ranked = sorted(
         ((label, value) for label, value in scores.items() if label != GENERAL),
@@ -668,24 +720,26 @@ def decide(
     )
     topics = [label[2:] for label, _ in ranked if label.startswith("t:")]
     candidates = tuple(topics[:5])
-    if not ranked or ranked[0][1] < th.clarify:
+    if not ranked:
         return "unknown", None, None, candidates
     best_label, best = ranked[0]
     kind, _, name = best_label.partition(":")
+    if kind == "t":
+        sure = confidence(scores, words)
+        if sure >= th.answer:
+            return "topic", name, None, candidates
+        if sure < th.sure_enough:
+            return "unknown", None, None, candidates
+        close = tuple(t for t in topics[:3] if scores[f"t:{t}"] >= best - th.clarify_band)
+        return "clarify", None, None, close
+    if best < th.clarify:
+        return "unknown", None, None, candidates
     if kind == "n":
         return "unknown", None, name, candidates
-    if kind == "r":
-        # Clearly nobody's business ("elsewhere" well ahead of every topic): suggest nothing.
-        if name == "elsewhere" and (
-            not topics or best - scores[f"t:{topics[0]}"] >= th.clarify_band
-        ):
-            return "unknown", None, None, ()
-        return _ROUTES[name], None, None, candidates
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
-    if best >= th.answer and best - second >= th.margin:
-        return "topic", name, None, candidates
-    close = tuple(t for t in topics[:3] if scores[f"t:{t}"] >= best - th.clarify_band)
-    return "clarify", None, None, close
+    # A route. Clearly nobody's business ("elsewhere" well ahead of every topic): suggest nothing.
+    if name == "elsewhere" and (not topics or best - scores[f"t:{topics[0]}"] >= th.clarify_band):
+        return "unknown", None, None, ()
+    return _ROUTES[name], None, None, candidates
 
 
 _ROUTES: dict[str, Route] = {
