@@ -28,6 +28,10 @@ _REPEAT = re.compile(r"(.)\1{2,}")
 _TWO = re.compile(r"^([a-z]{3,})2(nya)?$")
 STEM_CACHE_SIZE = 20_000
 STEM_CACHE_FILE = "stems.json"
+# The stems of the shipped content's words, so that a first start need not stem them (most of
+# its time); used while its key matches. Regenerate after a lexicon change: python -m
+# benchmarks.stems (tests/test_understanding.py says when it is stale).
+SHIPPED_STEMS = Path(__file__).resolve().parent / "data" / STEM_CACHE_FILE
 WORDS_CACHE_SIZE = 256  # the engine splits the same message several times
 DATA = Path(__file__).resolve().parent / "data"
 # A word this much more frequent (Zipf, log10 scale) in one language than in the other reads as
@@ -130,14 +134,22 @@ class Normaliser:
         return found
 
     def _read_stems(self) -> dict[str, str]:
-        if self._cache_path is None:
-            return {}
+        """The shipped stems, then those kept in the data folder, each if its key matches."""
+        stems: dict[str, str] = {}
+        for path in (SHIPPED_STEMS, self._cache_path):
+            if path is not None:
+                stems |= self.read_stem_file(path)
+        return stems
+
+    def read_stem_file(self, path: Path) -> dict[str, str]:
+        """The stems in `path`, or none when it is missing, unreadable or for another Sastrawi
+        or lexicon."""
         try:
-            data = json.loads(self._cache_path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         if not isinstance(data, dict) or data.get("key") != self._cache_key:
-            return {}  # another Sastrawi or lexicon: start afresh
+            return {}
         stems = data.get("stems")
         return {str(k): str(v) for k, v in stems.items()} if isinstance(stems, dict) else {}
 
