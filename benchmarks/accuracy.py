@@ -6,7 +6,8 @@
 `--split` reads the labelled questions (benchmarks/questions*.tsv for dev and test,
 benchmarks/blind_test.tsv and blind_test2.tsv for the blind files); `--general` reads
 general-assistant requests (one a line) and prints how many got a topic answer. Lines identical
-to a sample question after normalising are counted apart ("seen"), as are lines for a topic the content does not have.
+to a sample question after normalising are counted apart ("seen"), as are lines for a topic the
+content does not have.
 """
 
 from __future__ import annotations
