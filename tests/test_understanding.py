@@ -284,13 +284,14 @@ def test_ready_is_not_dropped_as_filler(understanding: Understanding) -> None:
     assert "jadi" in understanding.normaliser.tokens("paspor sy jadi kapan")
 
 
-def test_the_shipped_stems_cover_the_content_so_a_first_start_stems_nothing(
+def test_the_shipped_stems_and_weights_fit_the_content_so_a_first_start_computes_neither(
     understanding: Understanding, tmp_path: Path
 ) -> None:
     # Fails after a change to the lexicon or the sample questions: python -m benchmarks.stems
     folder = tmp_path / "data"
-    Understanding(understanding.content, cache_dir=folder)
+    engine = Understanding(understanding.content, cache_dir=folder)
     assert not (folder / STEM_CACHE_FILE).exists()  # nothing new to keep
+    assert not engine._index.classifier.trained
 
 
 def test_stems_kept_on_disk_are_reused_and_a_stale_file_is_ignored(
