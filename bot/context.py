@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from bot.queue_desk import QueueDesk
 from bot.store import Store
 from bot.understanding import Understanding
 
+log = logging.getLogger(__name__)
 StaffListener = Callable[[str, str, bool], Awaitable[None]]
 
 
@@ -60,10 +62,13 @@ async def open_services(
     """Load content (raises ContentError), open the store, build the engine unless given."""
     content = understanding.content if understanding else load_content(settings.CONTENT_DIR)
     store = await Store.open(database or settings.DATABASE_PATH, clock=clock)
+    if understanding is None:
+        log.info("understanding: preparing the question engine (a few seconds)")
+        understanding = Understanding(content, cache_dir=settings.data_dir)
     return Services(
         content=content,
         store=store,
-        understanding=understanding or Understanding(content, cache_dir=settings.data_dir),
+        understanding=understanding,
         zone=settings.zone,
         push_channels=push_channels,
         staff_chat=staff_chat,

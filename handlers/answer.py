@@ -47,7 +47,13 @@ async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
     """Answer, ask which topic was meant, hand over to a route, or decline honestly."""
     match analysis.route:
         case "topic" if analysis.topic_id:
-            return await browse.show_topic(ctx, analysis.topic_id)
+            replies = await browse.show_topic(ctx, analysis.topic_id)
+            if analysis.also:  # a second question in the message: its topic is the first button
+                last = replies[-1]
+                also = browse.topic_option(ctx, analysis.also)
+                rest = tuple(o for o in last.options if o != also)
+                replies[-1] = replace(last, options=(also, *rest))
+            return replies
         case "clarify" if analysis.category:
             return await browse.show_category(ctx, analysis.category)
         case "clarify" if analysis.candidates:

@@ -37,9 +37,9 @@ class FixedClock:
         return self.now
 
 
-# One engine for the whole run: building it loads the stemmer dictionary and trains the
-# classifier (~4 s). Its caches are kept in CACHE so that `ukkbot` subprocesses can start from
-# them (seed_cache) instead of training again.
+# One engine for the whole run: building it loads the stemmer dictionary, stems every sample
+# and trains the classifier (a few seconds). Its stem cache is kept in CACHE so that `ukkbot`
+# subprocesses can start from it (seed_cache) instead of stemming again.
 _CACHE = tempfile.TemporaryDirectory(prefix="ukkbot-cache-")
 CACHE = Path(_CACHE.name)
 ENGINE = Understanding(load_content(CONTENT_DIR), cache_dir=CACHE)

@@ -166,8 +166,8 @@ async def test_a_bare_category_name_shows_that_category(chat: Chat, content: Con
 async def test_an_unsure_match_is_declined_with_the_nearest_topics_offered(
     chat: Chat, content: Content, understanding: Understanding, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Stricter thresholds make an ordinary question fall below "clarify".
-    strict = replace(understanding.thresholds, answer=0.95, clarify=0.95)
+    # A confidence never reached makes an ordinary question fall below "clarify".
+    strict = replace(understanding.thresholds, answer=1.0, sure_enough=1.0, clarify=0.95)
     monkeypatch.setattr(understanding, "thresholds", strict)
     replies = await chat.say("paspor saya hilang di terminal")
     assert all_text(replies) == content.t("fallback_suggest", "id")
@@ -181,3 +181,14 @@ async def test_a_neighbouring_service_gets_its_redirect_with_placeholders_filled
     text = all_text(await chat.say("perpanjang sim dimana ya"))
     assert text.startswith("Ini bukan layanan imigrasi.") and "Satpas" in text
     assert "{" not in text and "Mal Pelayanan Publik" in text
+
+
+async def test_a_second_question_is_offered_as_the_first_button(
+    chat: Chat, content: Content
+) -> None:
+    replies = await chat.say(
+        "paspor saya hilang gimana ngurusnya? terus kantornya buka jam berapa?"
+    )
+    assert content.topics["paspor-hilang"].title.id in all_text(replies)
+    assert replies[-1].options[0].id == "t:jam-layanan"
+    assert [o.id for o in replies[-1].options].count("t:jam-layanan") == 1

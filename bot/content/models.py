@@ -203,6 +203,7 @@ class Lexicon(Strict):
     english_markers: list[str]
     doc_types: dict[str, list[str]]
     vague: list[str] = []  # words that ask about a topic without naming it ("biaya", "syarat")
+    anchors: list[str] = []  # words that say a message is for this office ("kantor", "min")
 
 
 class QueueService(Strict):

@@ -1,4 +1,4 @@
-"""Start-up caches kept on disk (stems, classifier weights): written atomically, best effort."""
+"""The stem cache kept on disk between starts: written atomically, best effort."""
 
 from __future__ import annotations
 

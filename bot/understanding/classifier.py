@@ -1,11 +1,15 @@
 """A multinomial logistic regression over the sample questions, trained at start-up.
 
 BM25 asks "which sample question looks most like this one?"; the classifier asks "which words
-tell this label apart from the others?", so it learns that "dicuri" points to a lost passport
-and that "ktp" points away from immigration, from all samples at once. Its probabilities are
-fused with the BM25 scores (see engine.py). Features are TF-IDF weights of index tokens and of
-adjacent token pairs; training is full-batch Adam on numpy arrays (no sparse-matrix library),
-deterministic, a few seconds for a few thousand samples, so the weights are kept on disk.
+tell this label apart from the others?", so it learns that "dicuri" points to a lost passport,
+that "ktp" points away from immigration and that "alarm" or "lagu" mean a general request that
+no topic answers (the background class, trained on general-assistant requests). Its
+probabilities are fused with the BM25 scores (see engine.py). Features are TF-IDF weights of
+index tokens and of adjacent token pairs; scikit-learn's SAGA solver fits them in about a second
+(L-BFGS took 20 s on this many weights). The weights learned from the shipped content ship in
+the package (data/classifier.npz, python -m benchmarks.stems), so a start with that content
+neither imports scikit-learn (seconds of its own) nor trains; any other content is trained
+afresh. Prediction is one small product over the learned weights in numpy.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from itertools import pairwise
@@ -20,8 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-
-from bot.understanding.cache import write_cache
 
 Floats = npt.NDArray[np.float64]
 
@@ -31,13 +34,11 @@ def features(tokens: Sequence[str]) -> list[str]:
     return [*tokens, *(f"{a} {b}" for a, b in pairwise(tokens))]
 
 
-CACHE_FILE = "classifier.npz"
-# Training settings, calibrated on the dev split with the fusion weight (benchmarks/tune.py):
-# few Adam steps from zero weights act as the regulariser.
-L2 = 1e-5
-STEPS = 60
-LEARNING_RATE = 0.2
-_FORMAT = "1"  # bump when the features or the training change
+# Inverse L2 strength and passes over the data, calibrated on the dev split with the fusion
+# weight (benchmarks/tune.py): a loose fit stops one sample question from owning a word.
+C = 20.0
+MAX_ITER = 15
+SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "data" / "classifier.npz"
 
 
 class Classifier:
@@ -45,13 +46,11 @@ class Classifier:
         self,
         samples: Sequence[Sequence[str]],
         labels: Sequence[str],
-        cache: Path | None = None,
+        weights: Sequence[float] | None = None,
     ) -> None:
-        """`samples`: index tokens per sample (none empty). Training takes seconds, so the
-        weights are kept in `cache` between starts, keyed by a hash of everything they depend
-        on; a missing, stale or unreadable file is retrained and rewritten (best effort)."""
+        """`samples`: index tokens per sample (none empty), `labels` and optional `weights`
+        (how much each sample counts in the loss; default 1) one per sample."""
         self.labels = sorted(set(labels))
-        label_index = {label: i for i, label in enumerate(self.labels)}
         counted = [Counter(features(tokens)) for tokens in samples]
         df: Counter[str] = Counter()
         for counts in counted:
@@ -60,29 +59,42 @@ class Classifier:
         vocab = sorted(df)
         self._vocab = {f: i for i, f in enumerate(vocab)}
         self._idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in vocab])
-        key_text = json.dumps([_FORMAT, L2, STEPS, LEARNING_RATE, list(samples), list(labels)])
-        key = hashlib.sha256(key_text.encode()).hexdigest()
-        shape = (len(self._vocab) + 1, len(self.labels))
-        cached = _read(cache, key, shape)
-        if cached is not None:
-            self.weights = cached
-            return
-        rows: list[int] = []
+        used = list(labels), list(weights) if weights is not None else None
+        key = json.dumps([[list(t) for t in samples], *used, C, MAX_ITER])
+        self.key = hashlib.sha256(key.encode()).hexdigest()
+        shipped = _read_weights(SHIPPED_WEIGHTS, self.key)
+        # Features x labels, with the bias as the last row.
+        self.weights: Floats = shipped if shipped is not None else self._train(counted, *used)
+        self.trained = shipped is None
+
+    def _train(
+        self, counted: list[Counter[str]], labels: list[str], weights: list[float] | None
+    ) -> Floats:
+        # Imported here: scikit-learn and SciPy take seconds to import, needed only to train.
+        from scipy.sparse import csr_matrix
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import LogisticRegression
+
+        indptr = [0]
         cols: list[int] = []
         vals: list[float] = []
-        for r, counts in enumerate(counted):
+        for counts in counted:
             c, v = self._vector(counts)
-            rows += [r] * len(c)
             cols += c.tolist()
             vals += v.tolist()
-        self.weights = _train(
-            np.array(rows, dtype=np.intp),
-            np.array(cols, dtype=np.intp),
-            np.array(vals),
-            np.array([label_index[label] for label in labels], dtype=np.intp),
-            (n, len(self._vocab), len(self.labels)),
-        )
-        _write(cache, key, self.weights)
+            indptr.append(len(cols))
+        matrix = csr_matrix((vals, cols, indptr), shape=(len(counted), len(self._vocab)))
+        model = LogisticRegression(C=C, solver="saga", max_iter=MAX_ITER, random_state=0)
+        with warnings.catch_warnings():  # stopping early is the regulariser, not a fault
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(matrix, labels, sample_weight=weights)
+        assert list(model.classes_) == self.labels
+        return np.ascontiguousarray(np.vstack([model.coef_.T, model.intercept_[None, :]]))
+
+    def save(self, path: Path) -> None:
+        """Keep the learned weights with the key of what they were learned from."""
+        # Single precision: half the size, the same answers.
+        np.savez_compressed(path, key=np.array(self.key), weights=self.weights.astype(np.float32))
 
     def _vector(self, counts: Counter[str]) -> tuple[npt.NDArray[np.intp], Floats]:
         """Known features' column numbers and L2-normalised sublinear TF-IDF weights."""
@@ -101,60 +113,13 @@ class Classifier:
         return dict(zip(self.labels, probs.tolist(), strict=True))
 
 
-def _train(
-    rows: npt.NDArray[np.intp],
-    cols: npt.NDArray[np.intp],
-    vals: Floats,
-    targets: npt.NDArray[np.intp],
-    shape: tuple[int, int, int],
-) -> Floats:
-    """Weights (features + 1 bias row) x labels minimising mean cross-entropy + L2/2 |W|^2."""
-    n, n_features, n_labels = shape
-    row_starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    by_col = np.argsort(cols, kind="stable")
-    col_starts = np.flatnonzero(np.r_[True, cols[by_col][1:] != cols[by_col][:-1]])
-    col_ids = cols[by_col][col_starts]
-    # Labels x samples / labels x features, so that each reduction runs along memory.
-    onehot = np.zeros((n_labels, n))
-    onehot[targets, np.arange(n)] = 1.0
-    w = np.zeros((n_labels, n_features + 1))
-    m = np.zeros_like(w)
-    v = np.zeros_like(w)
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
-    col_vals = vals[by_col]
-    col_rows = rows[by_col]
-    for step in range(1, STEPS + 1):
-        logits = np.add.reduceat(w[:, cols] * vals, row_starts, axis=1) + w[:, -1:]
-        logits -= logits.max(axis=0, keepdims=True)
-        probs = np.exp(logits)
-        probs /= probs.sum(axis=0, keepdims=True)
-        error = (probs - onehot) / n
-        grad = L2 * w
-        grad[:, -1] = error.sum(axis=1)  # the bias is not penalised
-        grad[:, col_ids] += np.add.reduceat(error[:, col_rows] * col_vals, col_starts, axis=1)
-        m = beta1 * m + (1 - beta1) * grad
-        v = beta2 * v + (1 - beta2) * grad**2
-        m_hat = m / (1 - beta1**step)
-        v_hat = v / (1 - beta2**step)
-        w -= LEARNING_RATE * m_hat / (np.sqrt(v_hat) + eps)
-    return np.ascontiguousarray(w.T)
-
-
-def _read(path: Path | None, key: str, shape: tuple[int, int]) -> Floats | None:
-    """The cached weights, or None when the file is missing, stale or unreadable in any way
-    (empty, truncated, not an .npz, non-finite numbers): the caller then retrains."""
-    if path is None:
-        return None
+def _read_weights(path: Path, key: str) -> Floats | None:
+    """The weights saved in `path` when they were learned from what `key` names, else None."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["key"]) != key:
+        with np.load(path, allow_pickle=False) as saved:
+            if str(saved["key"]) != key:
                 return None
-            weights = np.asarray(data["weights"], dtype=np.float64)
-    except Exception:  # any unreadable cache (even a .npy, which `with` rejects) is rebuilt
+            weights: Floats = saved["weights"].astype(np.float64)
+            return weights
+    except (OSError, KeyError, ValueError):
         return None
-    return weights if weights.shape == shape and np.isfinite(weights).all() else None
-
-
-def _write(path: Path | None, key: str, weights: Floats) -> None:
-    if path is not None:
-        write_cache(path, lambda f: np.savez(f, key=np.array(key), weights=weights))

@@ -5,7 +5,10 @@ best document per label, normalised by the question's IDF mass so that it reads 
 the question is explained"; fused with character n-gram TF-IDF cosine per label. A question
 that names a document type (passport vs stay permit) down-weights the other type's topics.
 A logistic-regression classifier trained on the same samples (classifier.py) adds its
-probability per label: it weighs the words that tell labels apart.
+probability per label: it weighs the words that tell labels apart. It also knows general
+requests (timers, music, banking…) as a background class; that probability and the nearest
+general request lower every score unless the message names this office or an immigration
+document.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -24,7 +27,6 @@ from rapidfuzz import fuzz, process
 
 from bot.content import Content
 from bot.core import LANGS, Lang
-from bot.understanding.classifier import CACHE_FILE as CLASSIFIER_CACHE_FILE
 from bot.understanding.classifier import Classifier
 from bot.understanding.normalise import STEM_CACHE_FILE, Normaliser
 
@@ -46,8 +48,24 @@ TYPO_CUTOFF = 85
 # A question with one known word is answered only by a label with that word in this many
 # of its titles, keywords and sample questions.
 MIN_SUPPORT = 3
+# A neighbouring service's own word is in this many times the share of its questions as in any
+# topic's or route's.
+OWN_WORD_RATIO = 3.0
 # A message of small-talk words only, in any order ("makasih banyak ya kak"), up to this long.
 SMALLTALK_MAX_WORDS = 6
+# A message this long is also scored by its last sentences, at least TAIL_WORDS words of them.
+LONG_MESSAGE_WORDS = 25
+TAIL_WORDS = 10
+_SENTENCE_END = re.compile(r"[.!?\n]+")
+# Where a short message may hold two questions: "...? ...", "... dan ...", "... and ...".
+_QUESTION_SPLIT = re.compile(r"\?|[.!\n]|\b(?:dan|and|terus|trus|serta|sama|also)\b")
+GENERAL_DATA = Path(__file__).resolve().parent / "data"
+# How much one general request counts in training against one sample question: people who
+# write to this bot mostly ask about immigration, so "buka jam 8?" is about the office although
+# general requests ask about opening hours too; "set an alarm" stays general.
+GENERAL_SAMPLE_WEIGHT = 0.2
+# A declined message this sure to be a general request gets no topics offered as buttons.
+GENERAL_DECLINE = 0.5
 
 
 @dataclass(frozen=True)
@@ -55,18 +73,65 @@ class Thresholds:
     """Calibrated on the dev split of benchmarks/questions*.tsv (benchmarks/tune.py,
     BENCHMARKS.md)."""
 
-    answer: float = 0.35
-    clarify: float = 0.35
-    suggest: float = 0.25  # a declined question still offers topics scoring at least this
-    margin: float = 0.02
+    # The best topic is answered when the calibrated confidence that it is right (`confidence`)
+    # reaches `answer`, offered among buttons when it reaches `sure_enough`; any other best
+    # label (a neighbouring service, a route) needs a fused score of `clarify`.
+    answer: float = 0.5
+    sure_enough: float = 0.4
+    clarify: float = 0.15
+    suggest: float = 0.1  # a declined question still offers topics scoring at least this
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
     ngram_weight: float = 0.3
     label_weight: float = 0.7  # share of the word score from the whole-label document
     cosine_weight: float = 0.0  # share of a sample question's score from cosine (rest: coverage)
     exact_bonus: float = 0.1  # added when the words are exactly one label's sample question
-    unknown_token_weight: float = 1.0  # times the mean IDF: words the index does not know
+    unknown_token_weight: float = 2.0  # times the mean IDF: words the index does not know
     classifier_weight: float = 0.3  # share of the learned probability in the fused score
+    general_weight: float = 2.0  # times P(general request): how much it lowers every score
+    nearest_weight: float = 2.0  # times how much closer the nearest general request is
+    tail_weight: float = 0.4  # share of a long message's score from its last sentences
+
+
+# Logistic regression on `confidence_features`, fitted on the dev split only (in-scope, out of
+# scope and general-request lines, 5-fold cross-validated): python -m benchmarks.calibrate.
+CONFIDENCE_BIAS = -5.8124
+CONFIDENCE_WEIGHTS = (
+    2.7907, 4.7046, 5.1579, -2.3578, 1.8346, -0.9977, 3.5298, -0.3242, -5.0095, -1.2304,
+)  # fmt: skip
+
+
+def confidence_features(scores: dict[str, float], words: int) -> list[float]:
+    """What says whether the best topic is right: its fused score (and its square: confidence
+    rises faster than the score), its lead over the second and third topics, over the best
+    other label and the best neighbouring service's score on its own, the route "elsewhere",
+    how sure the engine is of a general request and whether it looked at all (a message naming
+    immigration or this office is never taken for one), and the message's length in words."""
+    ranked = sorted((v for k, v in scores.items() if k.startswith("t:")), reverse=True)
+    best, second, third = [*ranked, 0.0, 0.0, 0.0][:3]
+    neighbour = max((v for k, v in scores.items() if k.startswith("n:")), default=0.0)
+    route = max((v for k, v in scores.items() if k.startswith("r:")), default=0.0)
+    general = scores.get(GENERAL, 0.0)
+    return [
+        best,
+        best - second,
+        best - max(neighbour, route),
+        general,
+        math.log1p(words),
+        best * best,
+        best - third,
+        scores.get("r:elsewhere", 0.0),
+        neighbour,
+        float(general > 0),
+    ]
+
+
+def confidence(scores: dict[str, float], words: int) -> float:
+    """The calibrated probability that the best topic is the right answer."""
+    z = CONFIDENCE_BIAS + sum(
+        w * f for w, f in zip(CONFIDENCE_WEIGHTS, confidence_features(scores, words), strict=True)
+    )
+    return 1 / (1 + math.exp(-z))
 
 
 @dataclass(frozen=True)
@@ -84,6 +149,9 @@ class Analysis:
     suggestions: tuple[str, ...] = ()
     # A clarify that names only a document type: show that category's topics.
     category: str | None = None
+    # A second question in the same message ("syarat perpanjang paspor apa aja dan biaya
+    # paspor berapa"): the answer is about the first, this topic is offered as a button.
+    also: str | None = None
     normalised: str = ""
     scores: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
@@ -93,6 +161,7 @@ class _BM25:
     question), so scoring is a few numpy additions per question word."""
 
     def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.3) -> None:
+        self.k1 = k1
         lengths = [len(d) for d in docs]
         avgdl = sum(lengths) / max(len(docs), 1)
         df: Counter[str] = Counter()
@@ -150,7 +219,8 @@ def _ngrams(words: Iterable[str]) -> Counter[str]:
 
 
 class _NgramIndex:
-    """Character n-gram TF-IDF with one document per label; cosine similarity."""
+    """Character n-gram TF-IDF with one document per label; cosine similarity, as one product
+    of the question's gram weights with a grams x labels matrix."""
 
     def __init__(self, docs: dict[str, list[str]]) -> None:
         counts = {label: _ngrams(words) for label, words in docs.items()}
@@ -158,48 +228,92 @@ class _NgramIndex:
         for grams in counts.values():
             df.update(grams.keys())
         n = len(docs)
-        self.idf = {g: math.log((1 + n) / (1 + c)) + 1 for g, c in df.items()}
-        self.postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for label, grams in counts.items():
-            vec = {g: (1 + math.log(c)) * self.idf[g] for g, c in grams.items()}
-            length = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-            for g, v in vec.items():
-                self.postings[g].append((label, v / length))
+        self.labels = list(docs)
+        self.rows = {g: i for i, g in enumerate(df)}
+        self.idf = np.array([math.log((1 + n) / (1 + c)) + 1 for c in df.values()])
+        self.matrix = np.zeros((len(df), n))
+        for column, grams in enumerate(counts.values()):
+            rows = np.array([self.rows[g] for g in grams], dtype=np.intp)
+            vec = np.log(np.array(list(grams.values()), dtype=np.float64)) + 1
+            vec *= self.idf[rows]
+            self.matrix[rows, column] = vec / (np.sqrt((vec**2).sum()) or 1.0)
 
     def scores(self, words: Iterable[str]) -> dict[str, float]:
         grams = _ngrams(words)
-        vec = {g: (1 + math.log(c)) * self.idf[g] for g, c in grams.items() if g in self.idf}
-        length = math.sqrt(sum(v * v for v in vec.values()))
-        out: dict[str, float] = defaultdict(float)
-        if not length:
-            return out
-        for g, v in vec.items():
-            for label, w in self.postings[g]:
-                out[label] += v / length * w
-        return out
+        known = [(self.rows[g], c) for g, c in grams.items() if g in self.rows]
+        if not known:
+            return {}
+        rows = np.array([i for i, _ in known], dtype=np.intp)
+        vec = (np.log(np.array([c for _, c in known], dtype=np.float64)) + 1) * self.idf[rows]
+        values = (vec / np.sqrt((vec**2).sum())) @ self.matrix[rows]
+        return {label: v for label, v in zip(self.labels, values.tolist(), strict=True) if v > 0}
 
 
-class Understanding:
-    """Built once from the content; `analyse` is pure and fast."""
+GENERAL = "g:general"  # the background class: general requests no topic answers
+
+
+class _SmallTalk:
+    """Greetings, thanks, goodbyes… as whole phrases or as words in any order: "terima kasih
+    banyak ya kak" is thanks although no phrase says exactly that, as long as every word is a
+    small-talk word and one of them names no route, topic or neighbouring service ("makasih"
+    does, "help" does not)."""
+
+    def __init__(self, content: Content, chat_words: Callable[[str], list[str]]) -> None:
+        stopwords = frozenset(content.lexicon.stopwords)
+        defining = [
+            text
+            for route in _ROUTES
+            for lang in LANGS
+            for text in getattr(content.routes, route).get(lang)
+        ]
+        for lang in LANGS:
+            for topic in content.topics.values():
+                defining += [topic.title.get(lang), *topic.keywords.get(lang)]
+            defining += [neighbour.title.get(lang) for neighbour in content.neighbours]
+        taken = {w for text in defining for w in chat_words(text)}
+        self.phrases: dict[str, str] = {}
+        self._words: dict[str, set[str]] = defaultdict(set)
+        for kind, phrases in content.routes.smalltalk.items():
+            for lang in LANGS:
+                for phrase in phrases.get(lang):
+                    words = chat_words(phrase)
+                    self.phrases[" ".join(words)] = kind
+                    self._words[kind].update(words)
+        self._vocab = frozenset().union(*self._words.values())
+        # At least one word of a small-talk message must be one of these ("makasih", "bye").
+        self._only = self._vocab - taken - stopwords
+
+    def after_greeting(self, words: list[str]) -> list[str]:
+        """The words after a leading small-talk phrase, or `words` itself when there is none
+        (or nothing after it)."""
+        for n in range(min(len(words) - 1, SMALLTALK_MAX_WORDS), 0, -1):
+            if " ".join(words[:n]) in self.phrases:
+                return words[n:]
+        return words
+
+    def kind(self, words: list[str]) -> str | None:
+        """The kind most of the words belong to, when all of them are small-talk words and one
+        at least is nothing else (not "help", which also asks for an officer)."""
+        if len(words) > SMALLTALK_MAX_WORDS or not self._only.intersection(words):
+            return None
+        if not self._vocab.issuperset(words):
+            return None
+        kinds = self._words
+        return max(kinds, key=lambda kind: sum(w in kinds[kind] for w in words))
+
+
+class _Index:
+    """Everything scored against: the labelled documents (a topic's title, keywords and sample
+    questions; a neighbouring service's questions; a route's phrases), their BM25 and n-gram
+    indexes, and the classifier, which also learns the general requests as a background class."""
 
     def __init__(
         self,
         content: Content,
-        thresholds: Thresholds | None = None,
-        cache_dir: Path | None = None,
+        normaliser: Normaliser,
+        content_words: Callable[[str], list[str]],
+        general: Sequence[str],
     ) -> None:
-        """`cache_dir`: a folder to keep stems and classifier weights in between starts (each
-        file is keyed by what it depends on, so a stale one is rebuilt)."""
-        self.content = content
-        self.thresholds = thresholds or Thresholds()
-        self.ticket_letters = content.queue.letters.lower()  # the services in content/queue.yaml
-
-        def cached(name: str) -> Path | None:
-            return cache_dir / name if cache_dir else None
-
-        self.normaliser = Normaliser(content.lexicon, cached(STEM_CACHE_FILE))
-        self._stopwords = frozenset(content.lexicon.stopwords)
-        self._vague = frozenset(content.lexicon.vague)
         labels: list[str] = []
         docs: list[list[str]] = []
         ngram_docs: dict[str, list[str]] = defaultdict(list)
@@ -207,12 +321,12 @@ class Understanding:
 
         def add(label: str, texts: Iterable[str]) -> None:
             for text in texts:
-                tokens = self.normaliser.tokens(text)
+                tokens = normaliser.tokens(text)
                 if tokens:
                     labels.append(label)
                     docs.append(tokens)
                     label_docs[label].extend(tokens)
-                    ngram_docs[label].extend(self._content_words(text))
+                    ngram_docs[label].extend(content_words(text))
 
         for topic in content.topics.values():
             for lang in LANGS:
@@ -230,69 +344,108 @@ class Understanding:
             for lang in LANGS:
                 add(f"r:{route}", phrases.get(lang))
 
-        self._labels = labels
+        self.labels = labels
         starts = [i for i in range(len(labels)) if i == 0 or labels[i] != labels[i - 1]]
-        self._group_starts = np.array(starts, dtype=np.intp)
-        self._group_labels = [labels[i] for i in starts]
+        self.group_starts = np.array(starts, dtype=np.intp)
+        self.group_labels = [labels[i] for i in starts]
         # A question whose words are exactly those of one label's title, keyword or sample
         # question (and of no other label's) is strong evidence for that label.
         owners: dict[frozenset[str], set[str]] = defaultdict(set)
         # How many of a label's documents use each word: one word is evidence for a label only
         # when the label's samples use it again and again ("overstay", not "jelas").
-        self._support: dict[str, Counter[str]] = defaultdict(Counter)
+        self.support: dict[str, Counter[str]] = defaultdict(Counter)
         for label, tokens in zip(labels, docs, strict=True):
             owners[frozenset(tokens)].add(label)
-            self._support[label].update(set(tokens))
-        self._exact = {words: next(iter(ls)) for words, ls in owners.items() if len(ls) == 1}
-        self._bm25 = _BM25(docs)
-        self._classifier = Classifier(docs, labels, cached(CLASSIFIER_CACHE_FILE))
+            self.support[label].update(set(tokens))
+        self.exact = {words: next(iter(ls)) for words, ls in owners.items() if len(ls) == 1}
+        self.samples = frozenset(owners)
+        # A neighbouring service's own words: those its questions use far more often than any
+        # topic's or route's ("pajak", "ktp"; not "kantor" or "jam buka"). A question without
+        # one is not about that service: "kantornya dimana" asks for this office.
+        sizes = Counter(labels)
+        share: dict[str, float] = defaultdict(float)  # a word's highest share among our labels
+        for label, words in self.support.items():
+            if label[0] != "n":
+                for word, count in words.items():
+                    share[word] = max(share[word], count / sizes[label])
+        self.own = {
+            label: frozenset(
+                w for w, c in words.items() if c / sizes[label] >= OWN_WORD_RATIO * share[w]
+            )
+            for label, words in self.support.items()
+            if label[0] == "n"
+        }
+        self.bm25 = _BM25(docs)
+        background = [tokens for tokens in map(normaliser.tokens, general) if tokens]
+        # The general requests as documents of their own: "remove the background from this
+        # photo" is nearer to a general request than to any sample question about photos.
+        self.general_bm25 = _BM25(background or [["-"]])
+        self.classifier = Classifier(
+            [*docs, *background],
+            [*labels, *[GENERAL] * len(background)],
+            [1.0] * len(docs) + [GENERAL_SAMPLE_WEIGHT] * len(background),
+        )
         # One document per label as well: a topic whose many questions use the words asked
         # beats a topic where one sample question happens to mention them.
-        self._label_names = list(label_docs)
-        self._label_bm25 = _BM25(list(label_docs.values()), b=0.75)
-        self._ngrams = _NgramIndex(ngram_docs)
-        self._vocab = sorted(self._bm25.idf)
-        self._vocab_by_letter: dict[str, list[str]] = defaultdict(list)
-        for word in self._vocab:
-            self._vocab_by_letter[word[0]].append(word)
+        self.label_names = list(label_docs)
+        self.label_bm25 = _BM25(list(label_docs.values()), b=0.75)
+        self.ngrams = _NgramIndex(ngram_docs)
+        self.vocab = sorted(self.bm25.idf)
+        self.vocab_by_letter: dict[str, list[str]] = defaultdict(list)
+        for word in self.vocab:
+            self.vocab_by_letter[word[0]].append(word)
+
+
+def load_general(folder: Path = GENERAL_DATA) -> list[str]:
+    """The general-assistant requests shipped in bot/understanding/data/ (both languages)."""
+    lines: list[str] = []
+    for path in sorted(folder.glob("general_*.txt")):
+        text = path.read_text(encoding="utf-8")
+        lines += [line.strip() for line in text.splitlines() if line.strip()]
+    return lines
+
+
+class Understanding:
+    """Built once from the content; `analyse` is pure and fast."""
+
+    def __init__(
+        self,
+        content: Content,
+        thresholds: Thresholds | None = None,
+        cache_dir: Path | None = None,
+        general: Sequence[str] | None = None,
+    ) -> None:
+        """`cache_dir`: a folder to keep stems in between starts (the file is keyed by what it
+        depends on, so a stale one is rebuilt). `general`: general-assistant requests for the
+        background class (default: the ones shipped in bot/understanding/data/)."""
+        self.content = content
+        self.thresholds = thresholds or Thresholds()
+        self.ticket_letters = content.queue.letters.lower()  # the services in content/queue.yaml
+        self.normaliser = Normaliser(
+            content.lexicon, cache_dir / STEM_CACHE_FILE if cache_dir else None
+        )
+        lexicon = content.lexicon
+        self._stopwords = frozenset(lexicon.stopwords)
+        self._vague = frozenset(lexicon.vague)
+        self._anchors = frozenset(lexicon.anchors)
+        self._index = _Index(
+            content,
+            self.normaliser,
+            self._content_words,
+            load_general() if general is None else general,
+        )
+        self._smalltalk = _SmallTalk(content, self._chat_words)
         # Document type per label; neighbours are "other", so a question naming a passport or a
         # stay permit is not sent to the KTP or SIM office because it says "perpanjang".
         self._label_type: dict[str, str] = {
             f"t:{t.id}": t.category for t in content.topics.values()
         }
         self._label_type |= {f"n:{n.id}": "other" for n in content.neighbours}
-        self._topic_types = frozenset(content.lexicon.doc_types) & {
+        self._topic_types = frozenset(lexicon.doc_types) & {
             t.category for t in content.topics.values()
         }
-        self._doc_types = {
-            w: kind for kind, words in content.lexicon.doc_types.items() for w in words
-        }
-        self._smalltalk: dict[str, str] = {}
-        # Words of each kind's phrases: "terima kasih banyak ya kak" is thanks although no
-        # phrase says exactly that, as long as every word is a small-talk word and one of them
-        # names no route, topic or neighbouring service ("makasih" does, "help" does not).
-        defining = [
-            text
-            for route in _ROUTES
-            for lang in LANGS
-            for text in getattr(content.routes, route).get(lang)
-        ]
-        for lang in LANGS:
-            for topic in content.topics.values():
-                defining += [topic.title.get(lang), *topic.keywords.get(lang)]
-            defining += [neighbour.title.get(lang) for neighbour in content.neighbours]
-        taken = {w for text in defining for w in self._chat_words(text)}
-        self._smalltalk_words: dict[str, set[str]] = defaultdict(set)
-        for kind, phrases in content.routes.smalltalk.items():
-            for lang in LANGS:
-                for phrase in phrases.get(lang):
-                    words = self._chat_words(phrase)
-                    self._smalltalk[" ".join(words)] = kind
-                    self._smalltalk_words[kind].update(words)
-        self._smalltalk_vocab = frozenset().union(*self._smalltalk_words.values())
-        # At least one word of a small-talk message must be one of these ("makasih", "bye").
-        self._smalltalk_only = self._smalltalk_vocab - taken - self._stopwords
-        for word in self._vocab:  # pre-warm the stem cache with the index vocabulary
+        self._doc_types = {w: kind for kind, words in lexicon.doc_types.items() for w in words}
+        for word in self._index.vocab:  # pre-warm the stem cache with the index vocabulary
             self.normaliser.stem(word)
         self.normaliser.save_stems()
 
@@ -310,19 +463,15 @@ class Understanding:
 
     def detect_language(self, text: str) -> Lang | None:
         """English or Indonesian, or None when the message gives no clue (e.g. "itas")."""
-        share = self.normaliser.english_share(text)
-        if share >= 0.25:
-            return "en"
-        words = self.normaliser.words(text)
-        return (
-            "id" if len(words) >= 2 or (words and words[0] in self.content.lexicon.slang) else None
-        )
+        lang = self.normaliser.language(text)
+        return "en" if lang == "en" else "id" if lang == "id" else None
 
     def _correct(self, token: str) -> str:
-        if token in self._bm25.idf or len(token) < MIN_TYPO_LENGTH or token.isdigit():
+        """A typo's nearest index word; called only for words that are no real word."""
+        if token in self._index.bm25.idf or len(token) < MIN_TYPO_LENGTH:
             return token
         # Typos rarely hit the first letter; without this, "presiden" became "resident".
-        same_start = self._vocab_by_letter.get(token[0], [])
+        same_start = self._index.vocab_by_letter.get(token[0], [])
         match = process.extractOne(token, same_start, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
         return str(match[0]) if match else token
 
@@ -343,14 +492,16 @@ class Understanding:
 
         stop = self._stopwords
         chat = self._chat_words(text)
-        small = self._smalltalk.get(" ".join(w for w in chat if w not in stop))
-        small = small or self._smalltalk.get(" ".join(chat))
+        phrases = self._smalltalk.phrases
+        small = phrases.get(" ".join(w for w in chat if w not in stop)) or phrases.get(
+            " ".join(chat)
+        )
         if small is not None:
             return Analysis("smalltalk", lang, smalltalk=small, normalised=normalised)
 
         # A greeting or thanks before the question does not count: "selamat pagi kak, paspor
         # saya hilang" is scored as "paspor saya hilang", "makasih, paspor?" as "paspor".
-        rest = self._after_greeting(chat)
+        rest = self._smalltalk.after_greeting(chat)
         scores = self.score(" ".join(rest) if rest is not chat else text)
         core = [w for raw in rest for w in self.normaliser.canonical(raw) if w not in stop]
         if len(core) == 1 and (category := core[0]) in self._topic_types:
@@ -368,19 +519,33 @@ class Understanding:
                 normalised=normalised,
                 scores=scores,
             )
-        route, topic_id, neighbour_id, candidates = decide(scores, self.thresholds)
-        if core and route == "topic" and all(self._is_vague(w) for w in core):
+        route, topic_id, neighbour_id, candidates = decide(
+            scores, len(text.split()), self.thresholds
+        )
+        ours = route in ("topic", "clarify") or (route == "unknown" and neighbour_id is None)
+        if core and ours and all(self._is_vague(w) for w in core):
             # "biaya?" alone: the fees of a passport, of a stay permit…? Ask, do not guess.
-            route, topic_id = "clarify", None
-            candidates = candidates[:3]
+            ranked = sorted(
+                (label for label in scores if label.startswith("t:")), key=scores.__getitem__
+            )
+            if ranked:
+                route, topic_id = "clarify", None
+                candidates = tuple(label[2:] for label in reversed(ranked[-3:]))
         if route == "unknown" and neighbour_id is None:
             # Nothing else fits and every word is a small-talk word, in any order:
             # "terima kasih banyak ya kak", "thank you very much, bye".
-            small = self._smalltalk_kind(chat)
+            small = self._smalltalk.kind(chat)
             if small is not None:
                 return Analysis("smalltalk", lang, smalltalk=small, normalised=normalised)
+        also = None
+        if route in ("topic", "clarify"):  # each part must be answerable on its own
+            first, also = self._two_questions(text)
+            if first is not None:
+                route, topic_id = "topic", first
         suggestions: tuple[str, ...] = ()
-        if route == "unknown" and neighbour_id is None:
+        if route == "unknown" and scores.get(GENERAL, 0.0) >= GENERAL_DECLINE:
+            candidates = ()  # a general request: no "perhaps one of these?" topics
+        elif route == "unknown" and neighbour_id is None:
             floor = self.thresholds.suggest
             suggestions = tuple(t for t in candidates[:2] if scores[f"t:{t}"] >= floor)
         return Analysis(
@@ -390,71 +555,93 @@ class Understanding:
             candidates=candidates,
             neighbour_id=neighbour_id,
             suggestions=suggestions,
+            also=also,
             normalised=normalised,
             scores=scores,
         )
 
+    def _two_questions(self, text: str) -> tuple[str | None, str | None]:
+        """The topics of the first two parts of a short message that each answer a different
+        topic on their own, (None, None) when it does not hold two such questions."""
+        if len(text.split()) >= LONG_MESSAGE_WORDS:
+            return None, None
+        parts = [p for p in _QUESTION_SPLIT.split(text) if len(p.split()) >= 2]
+        if len(parts) < 2:
+            return None, None
+        found: list[str] = []
+        for part in parts[:3]:
+            route, topic_id, _, _ = decide(self.score(part), len(part.split()), self.thresholds)
+            if route == "topic" and topic_id is not None and topic_id not in found:
+                found.append(topic_id)
+        return (found[0], found[1]) if len(found) >= 2 else (None, None)
+
+    def is_sample(self, text: str) -> bool:
+        """The message has the words of a title, keyword, sample question or route phrase (in
+        any order): a benchmark line like this measures memory, not understanding."""
+        return frozenset(self.normaliser.tokens(text)) in self._index.samples
+
     def _is_vague(self, word: str) -> bool:
         return word in self._vague or self.normaliser.stem(word) in self._vague
 
-    def _after_greeting(self, words: list[str]) -> list[str]:
-        """The words after a leading small-talk phrase, or `words` itself when there is none
-        (or nothing after it)."""
-        for n in range(min(len(words) - 1, SMALLTALK_MAX_WORDS), 0, -1):
-            if " ".join(words[:n]) in self._smalltalk:
-                return words[n:]
-        return words
-
-    def _smalltalk_kind(self, words: list[str]) -> str | None:
-        """The kind most of the words belong to, when all of them are small-talk words and one
-        at least is nothing else (not "help", which also asks for an officer)."""
-        if len(words) > SMALLTALK_MAX_WORDS or not self._smalltalk_only.intersection(words):
-            return None
-        if not self._smalltalk_vocab.issuperset(words):
-            return None
-        kinds = self._smalltalk_words
-        return max(kinds, key=lambda kind: sum(w in kinds[kind] for w in words))
-
     def score(self, text: str) -> dict[str, float]:
-        """Fused score per label (t:topic, n:neighbour, r:route), 0..1."""
-        tokens = [self._correct(t) for t in self.normaliser.tokens(text)]
+        """Fused score per label (t:topic, n:neighbour, r:route), 0..1. A long message is
+        scored as a whole and by its last sentences, where people put the question after the
+        story."""
+        scores = self._score(text)
+        tail = _tail(text)
+        share = self.thresholds.tail_weight
+        if tail is None or not share:
+            return scores
+        last = self._score(tail)
+        return {
+            label: (1 - share) * scores.get(label, 0.0) + share * last.get(label, 0.0)
+            for label in scores.keys() | last.keys()
+        }
+
+    def _score(self, text: str) -> dict[str, float]:
+        index = self._index
+        tokens = self.normaliser.tokens(text, self._correct)
         if not tokens:
             return {}
         unique = list(dict.fromkeys(tokens))
         th = self.thresholds
-        unknown = th.unknown_token_weight * self._bm25.mean_idf
-        mass = sum(self._bm25.idf.get(t, unknown) for t in unique)
-        coverage = np.minimum(self._bm25.scores(unique) / mass, 1.0)
-        cosine = self._bm25.cosine(unique, unknown)
-        doc_scores = (1 - th.cosine_weight) * coverage + th.cosine_weight * cosine
+        unknown = th.unknown_token_weight * index.bm25.mean_idf
+        mass = sum(index.bm25.idf.get(t, unknown) for t in unique)
+        coverage = np.minimum(index.bm25.scores(unique) / mass, 1.0)
+        if th.cosine_weight:
+            cosine = index.bm25.cosine(unique, unknown)
+            doc_scores = (1 - th.cosine_weight) * coverage + th.cosine_weight * cosine
+        else:
+            doc_scores = coverage
         # Documents are stored label by label: the best document of each label in one call.
-        per_group = np.maximum.reduceat(doc_scores, self._group_starts)
+        per_group = np.maximum.reduceat(doc_scores, index.group_starts)
         best: dict[str, float] = {}
-        for label, value in zip(self._group_labels, per_group.tolist(), strict=True):
+        for label, value in zip(index.group_labels, per_group.tolist(), strict=True):
             if value > 0:
                 best[label] = max(best.get(label, 0.0), value)
-        label_unknown = th.unknown_token_weight * self._label_bm25.mean_idf
-        label_mass = sum(self._label_bm25.idf.get(t, label_unknown) for t in unique)
-        # Coverage times rank: common words cover many topics fully, so the whole-topic score
-        # is scaled by how this topic's BM25 compares with the best topic's.
-        raw = self._label_bm25.scores(unique)
-        top = float(raw.max(initial=0.0)) or 1.0
-        whole = {
-            self._label_names[i]: min(value / label_mass, 1.0) * value / top
-            for i, value in enumerate(raw.tolist())
-            if value > 0
-        }
+        whole = self._whole_label(unique)
         words = self._content_words(text)
-        grams = self._ngrams.scores(words)
+        grams = index.ngrams.scores(words)
         # Stems too: "paspornya" names a passport as much as "paspor" does.
         said = {*words, *tokens}
         query_types = {self._doc_types[w] for w in said if w in self._doc_types}
         ours = query_types - {"other"}  # immigration itself or one of its document types
         named = query_types & self._topic_types
-        learned = self._classifier.probabilities(tokens)
+        learned = index.classifier.probabilities(tokens)
+        # A general request ("set an alarm", "lagu terbaru") lowers every score by how sure the
+        # classifier is of it, unless the message names immigration, one of its documents or
+        # this office ("min", "kantor", "mpp").
+        anchored = bool(ours) or not self._anchors.isdisjoint({*self.normaliser.words(text), *said})
+        general = 0.0
+        if not anchored:
+            general_mass = sum(index.general_bm25.idf.get(t, unknown) for t in unique)
+            nearest = float(index.general_bm25.scores(unique).max()) / general_mass
+            closer = max(0.0, min(nearest, 1.0) - float(per_group.max(initial=0.0)))
+            general = th.general_weight * learned.get(GENERAL, 0.0) + th.nearest_weight * closer
+            general = min(1.0, general)
         # The classifier ignores words it never saw: trust it as far as it saw the question.
-        known = [t for t in unique if t in self._bm25.idf]
-        seen = sum(self._bm25.idf[t] for t in known) / mass
+        known = [t for t in unique if t in index.bm25.idf]
+        seen = sum(index.bm25.idf[t] for t in known) / mass
         fused: dict[str, float] = {}
         for label in set(best) | set(grams):
             word_score = (1 - th.label_weight) * best.get(label, 0.0)
@@ -464,51 +651,95 @@ class Understanding:
             value = (1 - share) * value + share * seen * learned[label]
             label_type = self._label_type.get(label)
             if label_type == "other":
-                gated = bool(ours)
+                gated = bool(ours) or index.own[label].isdisjoint(unique)
             elif named:
                 gated = label_type in self._topic_types and label_type not in named
             else:  # another agency's document and no immigration word: not our topics
                 gated = label.startswith("t:") and "other" in query_types and not ours
             if gated:
                 value *= th.doc_type_gate
-            if len(known) == 1 and self._support[label][known[0]] < MIN_SUPPORT:
+            if len(known) == 1 and index.support[label][known[0]] < MIN_SUPPORT:
                 value *= th.doc_type_gate
-            fused[label] = value
-        exact = self._exact.get(frozenset(unique))
+            fused[label] = value * (1 - general)
+        exact = index.exact.get(frozenset(unique))
         if exact is not None:
             fused[exact] = fused.get(exact, 0.0) + th.exact_bonus
+        if general:
+            fused[GENERAL] = general  # not a label to answer with: `decide` passes over it
         return fused
+
+    def _whole_label(self, unique: list[str]) -> dict[str, float]:
+        """How much of the question each label's whole document explains, 0..1: each word
+        counts with its IDF times how saturated the label is with it (tf / (tf + k1·norm)), so
+        one passing mention in a long label explains a fraction of that word, not twice it;
+        scaled by how this label's BM25 compares with the best label's (common words cover
+        many labels fully)."""
+        bm25 = self._index.label_bm25
+        unknown = self.thresholds.unknown_token_weight * bm25.mean_idf
+        mass = sum(bm25.idf.get(t, unknown) for t in unique)
+        raw = bm25.scores(unique)
+        top = float(raw.max(initial=0.0)) or 1.0
+        names = self._index.label_names
+        return {
+            names[i]: value / (bm25.k1 + 1) / mass * value / top
+            for i, value in enumerate(raw.tolist())
+            if value > 0
+        }
+
+
+def _tail(text: str) -> str | None:
+    """The last sentences of a long message (the last words when it has no punctuation, as
+    voice-to-text writes), or None for a message short enough to score whole."""
+    words = text.split()
+    if len(words) < LONG_MESSAGE_WORDS:
+        return None
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    tail: list[str] = []
+    for sentence in reversed(sentences):
+        tail[:0] = sentence.split()
+        if len(tail) >= TAIL_WORDS:
+            break
+    if len(tail) >= len(words):  # one long sentence
+        tail = words[-TAIL_WORDS:]
+    return " ".join(tail)
 
 
 def decide(
-    scores: dict[str, float], th: Thresholds
+    scores: dict[str, float], words: int, th: Thresholds
 ) -> tuple[Route, str | None, str | None, tuple[str, ...]]:
-    """(route, topic id, neighbour id, candidate topics) from the fused scores.
+    """(route, topic id, neighbour id, candidate topics) from the fused scores of a message of
+    `words` words.
 
-    Answer when the best topic is clearly ahead; clarify with 2-3 topics in the grey zone or
-    when the top ones are close; otherwise decline (or redirect to a neighbouring service).
+    Answer when the best topic is likely enough to be right; offer the close topics as buttons
+    when it is only fairly likely; otherwise decline (or redirect to a neighbouring service).
     """
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    ranked = sorted(
+        ((label, value) for label, value in scores.items() if label != GENERAL),
+        key=lambda kv: kv[1],
+        reverse=True,
+    )
     topics = [label[2:] for label, _ in ranked if label.startswith("t:")]
     candidates = tuple(topics[:5])
-    if not ranked or ranked[0][1] < th.clarify:
+    if not ranked:
         return "unknown", None, None, candidates
     best_label, best = ranked[0]
     kind, _, name = best_label.partition(":")
+    if kind == "t":
+        sure = confidence(scores, words)
+        if sure >= th.answer:
+            return "topic", name, None, candidates
+        if sure < th.sure_enough:
+            return "unknown", None, None, candidates
+        close = tuple(t for t in topics[:3] if scores[f"t:{t}"] >= best - th.clarify_band)
+        return "clarify", None, None, close
+    if best < th.clarify:
+        return "unknown", None, None, candidates
     if kind == "n":
         return "unknown", None, name, candidates
-    if kind == "r":
-        # Clearly nobody's business ("elsewhere" well ahead of every topic): suggest nothing.
-        if name == "elsewhere" and (
-            not topics or best - scores[f"t:{topics[0]}"] >= th.clarify_band
-        ):
-            return "unknown", None, None, ()
-        return _ROUTES[name], None, None, candidates
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
-    if best >= th.answer and best - second >= th.margin:
-        return "topic", name, None, candidates
-    close = tuple(t for t in topics[:3] if scores[f"t:{t}"] >= best - th.clarify_band)
-    return "clarify", None, None, close
+    # A route. Clearly nobody's business ("elsewhere" well ahead of every topic): suggest nothing.
+    if name == "elsewhere" and (not topics or best - scores[f"t:{topics[0]}"] >= th.clarify_band):
+        return "unknown", None, None, ()
+    return _ROUTES[name], None, None, candidates
 
 
 _ROUTES: dict[str, Route] = {

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -27,7 +28,25 @@ _REPEAT = re.compile(r"(.)\1{2,}")
 _TWO = re.compile(r"^([a-z]{3,})2(nya)?$")
 STEM_CACHE_SIZE = 20_000
 STEM_CACHE_FILE = "stems.json"
+# The stems of the shipped content's words, so that a first start need not stem them (most of
+# its time); used while its key matches. Regenerate after a lexicon change: python -m
+# benchmarks.stems (tests/test_understanding.py says when it is stale).
+SHIPPED_STEMS = Path(__file__).resolve().parent / "data" / STEM_CACHE_FILE
 WORDS_CACHE_SIZE = 256  # the engine splits the same message several times
+DATA = Path(__file__).resolve().parent / "data"
+# A word this much more frequent (Zipf, log10 scale) in one language than in the other reads as
+# that language: "timer" (en 3.7, id 3.4) is neither, "spend" (en 5.0, id 0) is English.
+LANGUAGE_MARGIN = 1.0
+
+
+@cache
+def word_frequencies(lang: str) -> dict[str, float]:
+    """Zipf frequency of the common words of English or Indonesian (data/README.md)."""
+    out: dict[str, float] = {}
+    for line in (DATA / f"words_{lang}.txt").read_text(encoding="utf-8").splitlines():
+        word, _, zipf = line.partition(" ")
+        out[word] = float(zipf)
+    return out
 
 
 class Normaliser:
@@ -50,8 +69,14 @@ class Normaliser:
             | set(lexicon.english.values())
             | set(lexicon.phrases.values())
         )
-        words = StemmerFactory().get_words() + sorted(w for v in domain_words for w in v.split())
+        roots = StemmerFactory().get_words()
+        words = roots + sorted(w for v in domain_words for w in v.split())
         self._stemmer = Stemmer(ArrayDictionary(words))
+        self._english = word_frequencies("en")
+        self._indonesian = word_frequencies("id")
+        # Real words are never "corrected" into a domain word ("timer" is not a typo of "time").
+        self._real_words = frozenset(roots) | self._english.keys() | self._indonesian.keys()
+        self._indonesian_markers = frozenset(lexicon.slang) - self._english_markers
         # The stems depend on Sastrawi and on the domain words added to its dictionary.
         key_text = "\n".join([version("PySastrawi"), *sorted(domain_words)])
         self._cache_key = hashlib.sha256(key_text.encode()).hexdigest()
@@ -80,15 +105,23 @@ class Normaliser:
             word = self.lexicon.english.get(word, word)
         return word.split()
 
-    def tokens(self, text: str) -> list[str]:
-        """Index tokens: canonical, without stopwords, stemmed."""
+    def tokens(self, text: str, correct: Callable[[str], str] | None = None) -> list[str]:
+        """Index tokens: canonical, without stopwords, stemmed. `correct` fixes the stem of a
+        word that is neither a domain word nor a real English or Indonesian word (a typo)."""
         out: list[str] = []
         for raw in self.words(text):
             for word in self.canonical(raw):
                 if word in self._stopwords or raw in self._stopwords:
                     continue
-                out.append(self.stem(word))
+                token = self.stem(word)
+                if correct is not None and not self.is_word(raw) and not self.is_word(word):
+                    token = correct(token)
+                out.append(token)
         return out
+
+    def is_word(self, word: str) -> bool:
+        """A real English or Indonesian word (or a number): not a typo."""
+        return word in self._real_words or word.isdigit()
 
     def stem(self, word: str) -> str:
         if len(word) <= 3 or word.isdigit():
@@ -101,14 +134,22 @@ class Normaliser:
         return found
 
     def _read_stems(self) -> dict[str, str]:
-        if self._cache_path is None:
-            return {}
+        """The shipped stems, then those kept in the data folder, each if its key matches."""
+        stems: dict[str, str] = {}
+        for path in (SHIPPED_STEMS, self._cache_path):
+            if path is not None:
+                stems |= self.read_stem_file(path)
+        return stems
+
+    def read_stem_file(self, path: Path) -> dict[str, str]:
+        """The stems in `path`, or none when it is missing, unreadable or for another Sastrawi
+        or lexicon."""
         try:
-            data = json.loads(self._cache_path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         if not isinstance(data, dict) or data.get("key") != self._cache_key:
-            return {}  # another Sastrawi or lexicon: start afresh
+            return {}
         stems = data.get("stems")
         return {str(k): str(v) for k, v in stems.items()} if isinstance(stems, dict) else {}
 
@@ -119,9 +160,18 @@ class Normaliser:
         data = json.dumps({"key": self._cache_key, "stems": self._stems}).encode()
         write_cache(self._cache_path, lambda f: f.write(data))
 
-    def english_share(self, text: str) -> float:
-        """Share of words that read as English (0..1)."""
-        words = self.words(text)
-        if not words:
-            return 0.0
-        return sum(1 for w in words if w in self._english_markers) / len(words)
+    def language(self, text: str) -> str | None:
+        """English ("en") or Indonesian ("id"), whichever more of the words read as; None on a
+        tie ("itas"). Read before phrase rewrites: "opening hours" is English although it
+        becomes "jam buka"."""
+        english = indonesian = 0
+        for word in _WORD.findall(text.lower().replace("’", "'")):
+            en = self._english.get(word, 0.0)
+            id_ = self._indonesian.get(word, 0.0)
+            if word in self._english_markers or en >= id_ + LANGUAGE_MARGIN:
+                english += 1
+            elif word in self._indonesian_markers or id_ >= en + LANGUAGE_MARGIN:
+                indonesian += 1
+        if english == indonesian:
+            return None
+        return "en" if english > indonesian else "id"
