@@ -12,6 +12,7 @@ from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
 from bot.core import Incoming, Reply
+from bot.outbox import replies_from_json
 from bot.store import Store
 from bot.store.retention import forget_expired
 from bot.understanding import Understanding
@@ -32,9 +33,20 @@ async def say(assistant: Assistant, text: str, user: str = "7", **kw: str) -> li
     return await assistant.handle(Incoming("test", user, chat, text=text, **kw))  # type: ignore[arg-type]
 
 
-async def outbox(store: Store) -> list[tuple[str, str, str]]:
+async def outbox(store: Store) -> list[tuple[str, str, list[Reply]]]:
     rows = await store.db.execute_fetchall("SELECT key, chat_key, replies FROM outbox ORDER BY id")
-    return [(row[0], row[1], row[2]) for row in rows]
+    return [(row[0], row[1], replies_from_json(row[2])) for row in rows]
+
+
+def forwarded(content: Content, question: str, ref: str = "#H-0001", lang: str = "id") -> Reply:
+    """The message the staff group gets for a question."""
+    return Reply(
+        content.t("handover.forward", "id", ref=ref, channel="test", language=lang, body=question)
+    )
+
+
+def topic_answer(content: Content, topic_id: str) -> str:
+    return content.topic_text(content.topics[topic_id], "id")
 
 
 async def test_the_officer_button_asks_then_passes_the_question_on(
@@ -44,10 +56,12 @@ async def test_the_officer_button_asks_then_passes_the_question_on(
     assert all_text(asked) == content.t("handover.ask", "id")
     done = all_text(await say(assistant, "Kapan paspor saya jadi?"))
     assert done == content.t("handover.sent", "id", ref="#H-0001")  # Monday 09.00 WIB: open
-    [(key, chat, replies)] = await outbox(store)
-    assert key == "handover:1" and chat == "-100" and "Kapan paspor saya jadi?" in replies
+    assert await outbox(store) == [
+        ("handover:1", "-100", [forwarded(content, "Kapan paspor saya jadi?")])
+    ]
     # The next message is a question to the bot again.
-    assert "Paspor" in all_text(await say(assistant, "syarat paspor baru"))
+    answer = all_text(await say(assistant, "syarat paspor baru"))
+    assert answer.startswith(topic_answer(content, "paspor-baru"))
 
 
 async def test_outside_service_hours_the_question_waits_for_the_next_working_day(
@@ -63,7 +77,7 @@ async def test_the_human_route_takes_the_text_that_triggered_it(
 ) -> None:
     await say(assistant, "I want to talk to a real person please", lang_hint="en")
     [(_, _, replies)] = await outbox(store)
-    assert "I want to talk to a real person please" in replies
+    assert replies == [forwarded(content, "I want to talk to a real person please", lang="en")]
 
 
 async def test_cancel_while_the_bot_waits_for_the_question(
@@ -71,6 +85,17 @@ async def test_cancel_while_the_bot_waits_for_the_question(
 ) -> None:
     await say(assistant, "/petugas")
     assert all_text(await say(assistant, "batal")) == content.t("handover.cancelled", "id")
+    assert await outbox(store) == []
+
+
+async def test_the_cancel_button_stops_the_wait_so_the_next_message_is_a_question_again(
+    assistant: Assistant, content: Content, store: Store
+) -> None:
+    await say(assistant, "/petugas")
+    cancelled = await assistant.handle(Incoming("test", "7", "7", action="hx"))
+    assert all_text(cancelled) == content.t("handover.cancelled", "id")
+    answer = all_text(await say(assistant, "syarat paspor baru"))
+    assert answer.startswith(topic_answer(content, "paspor-baru"))
     assert await outbox(store) == []
 
 
@@ -97,10 +122,13 @@ async def test_staff_answers_go_back_once_each_and_are_audited(
         ack = await say(assistant, answer, user="55", chat="-100", reply_to=forwarded, role="admin")
         assert all_text(ack) == content.t("handover.answer_queued", "id", ref="#H-0001")
     assert await say(assistant, "ngobrol", user="55", chat="-100") == []
-    rows = await outbox(store)
-    assert [(key, chat) for key, chat, _ in rows[1:]] == [
-        ("handover:1:1", "7"),
-        ("handover:1:2", "7"),
+    answers = [
+        Reply(content.t("handover.answer", "en", ref="#H-0001", body=body))  # their language
+        for body in ("Jawaban satu", "Jawaban dua")
+    ]
+    assert (await outbox(store))[1:] == [
+        ("handover:1:1", "7", answers[:1]),
+        ("handover:1:2", "7", answers[1:]),
     ]
     audit = await store.db.execute_fetchall("SELECT user_key, action, outcome FROM audit")
     assert [tuple(row) for row in audit] == [
@@ -140,8 +168,9 @@ async def test_the_hourly_sweep_forgets_old_hand_overs_even_when_no_new_one_star
 
 
 async def test_a_long_question_is_shortened_to_one_staff_message(
-    assistant: Assistant, store: Store
+    assistant: Assistant, content: Content, store: Store
 ) -> None:
     await say(assistant, "/petugas " + "kata " * 1000)
     [(_, _, replies)] = await outbox(store)
-    assert "…" in replies and len(replies) < 2500
+    shortened = ("kata " * 400)[:1999] + "…"  # 2,000 characters with the ellipsis
+    assert replies == [forwarded(content, shortened)]
