@@ -156,6 +156,20 @@ async def test_a_bare_category_name_shows_that_category(chat: Chat, content: Con
     assert {f"t:{t.id}" for t in content.topics_in("paspor")} <= set(option_ids(replies))
 
 
+async def test_a_question_that_fits_several_topics_asks_which_one_was_meant(
+    chat: Chat, content: Content, understanding: Understanding
+) -> None:
+    candidates = understanding.analyse("biaya?").candidates
+    assert {"paspor-biaya", "izin-tinggal-biaya"} <= set(candidates)
+    [reply] = await chat.say("biaya?")
+    assert reply.text == content.t("clarify", "id")
+    titles = [content.topics[topic_id].title.id for topic_id in candidates]
+    assert [(o.id, o.label) for o in reply.options] == [
+        *((f"t:{topic_id}", title) for topic_id, title in zip(candidates, titles, strict=True)),
+        ("m", content.t("btn.menu", "id")),
+    ]
+
+
 async def test_an_unsure_match_is_declined_with_the_nearest_topics_offered(
     chat: Chat, content: Content, understanding: Understanding, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,6 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from bot.assistant import Assistant
 from bot.channels.console import run_console
 from bot.content import Content
@@ -52,6 +54,7 @@ def ask(*args: str, stdin: str | None = None) -> list[dict[str, object]]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
+@pytest.mark.subprocess
 def test_ask_json_follows_the_contract() -> None:
     [record] = ask("paspor saya hilang gimana ngurusnya")
     assert set(record) == {"route", "topic_id", "candidates", "lang", "text"}
@@ -61,6 +64,7 @@ def test_ask_json_follows_the_contract() -> None:
     assert english["lang"] == "en" and "Lost passport" in str(english["text"])
 
 
+@pytest.mark.subprocess
 def test_ask_batch_reads_standard_input_one_line_each(tmp_path: Path) -> None:
     records = ask("--batch", "-", stdin="halo\nperpanjang SIM dimana\n\nresep rendang\n")
     assert [r["route"] for r in records] == ["smalltalk", "unknown", "unknown"]

@@ -109,7 +109,7 @@ def calls(*steps: tuple[int, float, CallKind]) -> list[Call]:
     return [Call(n, kind, START + dt.timedelta(minutes=m)) for n, m, kind in steps]
 
 
-def test_the_estimate_falls_back_to_the_configured_pace_until_three_intervals_are_measured() -> None:
+def test_the_estimate_uses_the_configured_pace_until_three_intervals_are_measured() -> None:
     two = calls((1, 0, "call"), (2, 4, "call"), (3, 8, "call"))
     assert minutes_per_number(two, fallback=6.0) == 6.0
     three = calls((1, 0, "call"), (2, 4, "call"), (3, 8, "call"), (4, 10, "call"))

@@ -178,6 +178,7 @@ async def test_access_token_without_app_secret_refuses_to_start(tmp_path: Path) 
         )
 
 
+@pytest.mark.subprocess
 def test_cli_run_without_app_secret_exits_2_naming_it(tmp_path: Path) -> None:
     env = base_env(tmp_path) | {
         "WHATSAPP_ACCESS_TOKEN": "t",
