@@ -11,7 +11,7 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.core import Incoming, Reply
+from bot.core import Incoming, Option, Reply
 from bot.outbox import replies_from_json
 from bot.store import Store
 from bot.store.retention import forget_expired
@@ -49,13 +49,29 @@ def topic_answer(content: Content, topic_id: str) -> str:
     return content.topic_text(content.topics[topic_id], "id")
 
 
+def with_menu(content: Content, text: str) -> list[Reply]:
+    """A reply that ends the hand-over conversation: the text and the main menu."""
+    menu = [
+        ("c:paspor", "menu.paspor"),
+        ("c:wna", "menu.wna"),
+        ("c:kantor", "menu.kantor"),
+        ("q", "menu.queue"),
+        ("a", "menu.announcements"),
+        ("lang", "menu.language"),
+        ("h", "menu.officer"),
+    ]
+    return [Reply(text, tuple(Option(action, content.t(key, "id")) for action, key in menu))]
+
+
 async def test_the_officer_button_asks_then_passes_the_question_on(
     assistant: Assistant, content: Content, store: Store
 ) -> None:
     asked = await assistant.handle(Incoming("test", "7", "7", action="h"))
-    assert all_text(asked) == content.t("handover.ask", "id")
-    done = all_text(await say(assistant, "Kapan paspor saya jadi?"))
-    assert done == content.t("handover.sent", "id", ref="#H-0001")  # Monday 09.00 WIB: open
+    cancel = Option("hx", content.t("ann.btn_cancel", "id"))
+    assert asked == [Reply(content.t("handover.ask", "id"), (cancel,))]
+    done = await say(assistant, "Kapan paspor saya jadi?")
+    # Monday 09.00 WIB: the office is open
+    assert done == with_menu(content, content.t("handover.sent", "id", ref="#H-0001"))
     assert await outbox(store) == [
         ("handover:1", "-100", [forwarded(content, "Kapan paspor saya jadi?")])
     ]
@@ -70,6 +86,24 @@ async def test_outside_service_hours_the_question_waits_for_the_next_working_day
     clock.now = dt.datetime(2026, 11, 29, 5, 0, tzinfo=dt.UTC)  # Sunday noon WIB
     replies = await say(assistant, "/petugas Apakah buka hari Minggu?")
     assert all_text(replies) == content.t("handover.sent_closed", "id", ref="#H-0001")
+
+
+@pytest.mark.parametrize(
+    ("local", "key"),
+    [
+        ("07:59:59", "handover.sent_closed"),
+        ("08:00:00", "handover.sent"),
+        ("13:59:59", "handover.sent"),
+        ("14:00:00", "handover.sent_closed"),
+    ],
+)
+async def test_the_office_counts_as_open_from_the_first_to_before_the_last_minute(
+    assistant: Assistant, content: Content, clock: FixedClock, local: str, key: str
+) -> None:
+    wib = dt.datetime.fromisoformat(f"2026-11-30T{local}+07:00")  # Monday, 08.00-14.00
+    clock.now = wib.astimezone(dt.UTC)
+    replies = await say(assistant, "/petugas Kapan buka?")
+    assert replies == with_menu(content, content.t(key, "id", ref="#H-0001"))
 
 
 async def test_the_human_route_takes_the_text_that_triggered_it(
@@ -93,7 +127,7 @@ async def test_the_cancel_button_stops_the_wait_so_the_next_message_is_a_questio
 ) -> None:
     await say(assistant, "/petugas")
     cancelled = await assistant.handle(Incoming("test", "7", "7", action="hx"))
-    assert all_text(cancelled) == content.t("handover.cancelled", "id")
+    assert cancelled == with_menu(content, content.t("handover.cancelled", "id"))
     answer = all_text(await say(assistant, "syarat paspor baru"))
     assert answer.startswith(topic_answer(content, "paspor-baru"))
     assert await outbox(store) == []
@@ -104,7 +138,7 @@ async def test_without_a_staff_group_the_button_says_how_to_reach_the_office(
 ) -> None:
     plain = Assistant(dataclasses.replace(services, staff_chat=None))
     replies = await plain.handle(Incoming("test", "7", "7", action="h"))
-    assert all_text(replies) == content.t("human", "id")
+    assert replies == with_menu(content, content.t("human", "id"))
     web = await Assistant(services).handle(Incoming("web", "s", "s", text="/petugas"))
     assert all_text(web) == content.t("human", "id")
 
@@ -138,6 +172,21 @@ async def test_staff_answers_go_back_once_each_and_are_audited(
     ]
 
 
+async def test_a_staff_reply_without_text_or_to_an_unknown_reference_sends_nothing(
+    assistant: Assistant, content: Content, store: Store
+) -> None:
+    await say(assistant, "/petugas Pertanyaan saya")
+    forwarded = content.t(
+        "handover.forward", "id", ref="#H-0001", channel="test", language="id", body="x"
+    )
+    sticker = Incoming("test", "55", "-100", reply_to=forwarded, role="admin")
+    assert await assistant.handle(sticker) == []
+    stale = forwarded.replace("#H-0001", "#H-0099")
+    unknown = await say(assistant, "Jawaban", user="55", chat="-100", reply_to=stale, role="admin")
+    assert unknown == [Reply(content.t("handover.unknown", "id", ref="#H-0099"))]
+    assert [key for key, _, _ in await outbox(store)] == ["handover:1"]
+
+
 async def test_hand_overs_and_their_messages_are_deleted_after_ninety_days(
     assistant: Assistant, store: Store, clock: FixedClock
 ) -> None:
@@ -165,6 +214,15 @@ async def test_the_hourly_sweep_forgets_old_hand_overs_even_when_no_new_one_star
     rows = await store.db.execute_fetchall("SELECT id FROM handovers")
     assert [row[0] for row in rows] == [2]
     assert await store.db.execute_fetchall("SELECT * FROM questions") == []
+
+
+async def test_a_question_of_exactly_the_limit_is_passed_on_whole(
+    assistant: Assistant, content: Content, store: Store
+) -> None:
+    question = "tanya " * 333 + "ya"  # 2,000 characters
+    await say(assistant, "/petugas " + question)
+    [(_, _, replies)] = await outbox(store)
+    assert replies == [forwarded(content, question)]
 
 
 async def test_a_long_question_is_shortened_to_one_staff_message(

@@ -9,7 +9,9 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.core import Incoming
+from bot.core import Incoming, Reply
+from bot.queue.desk import Actor, QueueDesk
+from bot.queue.state import Report
 from bot.store import Store
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, audit, option_ids
@@ -189,3 +191,115 @@ async def test_no_reminder_is_offered_when_the_ticket_is_already_near(
 ) -> None:
     await officer.say("/set A 10")
     assert option_ids(await resident.say("/antrian A-012")) == ["q:A-012", "m"]
+
+
+def line(content: Content, status: str, letter: str = "A", name: str = "Paspor (WNI)") -> str:
+    """One service's line on the board, as residents read it."""
+    return content.t("queue.line", "id", letter=letter, name=name, status=status)
+
+
+def one(replies: list[Reply]) -> tuple[str, list[str]]:
+    [reply] = replies
+    return reply.text, [option.id for option in reply.options]
+
+
+async def test_the_board_gives_a_wait_range_from_the_machines_count_of_waiting_tickets(
+    officer: Chat, resident: Chat, content: Content, services: Services, clock: FixedClock
+) -> None:
+    for _ in range(5):
+        clock.now += dt.timedelta(minutes=4)
+        await officer.say("/panggil A")
+    await QueueDesk(services).change("A", Report(5, last_issued=12), Actor("api", "m"), "report")
+    text = all_text(await resident.say("/antrian"))
+    waiting = content.t("queue.waiting", "id", count=7, low=24, high=48)  # 8 × 4 min × 0.75–1.5
+    assert f"{line(content, 'sekarang dilayani A-005')} · {waiting}\n" in text
+
+
+async def test_the_next_ticket_is_told_it_is_next_without_a_reminder_button(
+    officer: Chat, resident: Chat, content: Content
+) -> None:
+    await officer.say("/set A 24")
+    assert one(await resident.say("/antrian A-025")) == (
+        f"{line(content, 'sekarang dilayani A-024')} · sekitar 6 menit per nomor\n"
+        + content.t("queue.ticket_next", "id", ticket="A-025"),
+        ["q:A-025", "m"],
+    )
+
+
+async def test_a_reminder_is_offered_from_exactly_the_reminder_distance(
+    officer: Chat, resident: Chat
+) -> None:
+    await officer.say("/set A 21")  # A-025 has 3 ahead: the reminder still has work to do
+    assert one(await resident.say("/antrian A-025"))[1] == ["r:A-025", "q:A-025", "m"]
+    await officer.say("/set A 22")
+    assert one(await resident.say("/antrian A-025"))[1] == ["q:A-025", "m"]
+
+
+async def test_a_ticket_before_anything_is_called_counts_from_zero_and_may_be_reminded(
+    resident: Chat, content: Content, clock: FixedClock
+) -> None:
+    waiting = content.t("queue.ticket_waiting_start", "id", ticket="A-005", letter="A", ahead=4)
+    assert one(await resident.say("/antrian A-005")) == (
+        f"{line(content, 'belum ada nomor yang dipanggil')}\n{waiting}",
+        ["r:A-005", "q:A-005", "m"],
+    )
+    clock.now = dt.datetime(2026, 11, 30, 0, 15, tzinfo=dt.UTC)  # Monday 07.15 WIB
+    early = content.t("queue.before_hours", "id", start="08.00")
+    assert one(await resident.say("/antrian A-005"))[0].endswith(f"{waiting}\n{early}")
+
+
+async def test_after_hours_the_board_says_service_has_ended(
+    resident: Chat, content: Content, clock: FixedClock
+) -> None:
+    clock.now = dt.datetime(2026, 11, 30, 7, 0, tzinfo=dt.UTC)  # Monday 14.00 WIB: just closed
+    assert content.t("queue.after_hours", "id") in all_text(await resident.say("/antrian"))
+    clock.now -= dt.timedelta(seconds=1)  # 13.59.59: still open, no notice
+    text = all_text(await resident.say("/antrian"))
+    assert content.t("queue.after_hours", "id") not in text
+    assert text.endswith(content.t("queue.note", "id"))
+
+
+async def test_a_closed_or_paused_service_is_shown_with_its_reason(
+    officer: Chat, resident: Chat, content: Content
+) -> None:
+    await officer.say("/set A 7")
+    await officer.say("/jeda A")
+    paused = "dijeda (tanpa keterangan) · terakhir dilayani A-007"
+    assert one(await resident.say("/antrian A-025"))[0].startswith(line(content, paused) + "\n")
+    await officer.say("/tutup A gangguan listrik")
+    assert one(await resident.say("/antrian A-025")) == (
+        line(content, "tutup (gangguan listrik)"),
+        ["q", "m"],
+    )
+
+
+async def test_remind_me_explains_usage_and_a_ticket_already_called(
+    officer: Chat, resident: Chat, content: Content
+) -> None:
+    assert one(await resident.say("/ingatkan")) == (
+        content.t("queue.remind_usage", "id"),
+        ["q", "m"],
+    )
+    assert one(await resident.say("/ingatkan Z-001")) == (
+        content.t("queue.unknown_service", "id", letter="Z", letters="A, B, C"),
+        ["q", "m"],
+    )
+    await officer.say("/set A 10")
+    assert one(await resident.say("/ingatkan A-010"))[0] == content.t(
+        "queue.ticket_called", "id", ticket="A-010", serving="A-010"
+    )
+    assert one(await resident.say("/ingatkan A-013"))[0] == content.t(
+        "queue.remind_near", "id", ticket="A-013", serving="A-010"
+    )
+    assert one(await resident.say("/ingatkan A-014"))[0] == content.t(
+        "queue.remind_set", "id", ticket="A-014", ahead=3
+    )
+    assert all_text(await resident.say("/batal")) == content.t("queue.cancelled", "id", count=1)
+
+
+async def test_a_reminder_before_the_service_starts_is_kept_however_near(
+    resident: Chat, content: Content
+) -> None:
+    assert one(await resident.say("/ingatkan A-001"))[0] == content.t(
+        "queue.remind_set", "id", ticket="A-001", ahead=3
+    )
