@@ -20,8 +20,7 @@ from bot.broadcast import BroadcastHook, publish
 from bot.content import Content, load_content
 from bot.core import Reply
 from bot.outbox import OutboxWorker, RateLimiter
-from bot.store import Store
-from bot.store import announcements as repo
+from bot.store import Store, announcements
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 1000.0  # messages a second: high, so 10,000 recipients take seconds (about half of
@@ -73,12 +72,14 @@ async def run(content: Content, count: int, folder: Path, traced: bool) -> tuple
         await subscribe(store, count)
         if traced:
             tracemalloc.start()
-        draft = repo.Draft("confirm", "Kantor tutup pada 1 Desember.", "Closed on 1 December.")
+        draft = announcements.Draft(
+            "confirm", "Kantor tutup pada 1 Desember.", "Closed on 1 December."
+        )
         async with store.transaction() as db:
-            announcement_id = await repo.add_announcement(
+            announcement_id = await announcements.add_announcement(
                 db, draft, CHANNEL, CREATOR, CREATOR, store.clock()
             )
-            announcement = await repo.get_announcement(db, announcement_id)
+            announcement = await announcements.get_announcement(db, announcement_id)
             assert announcement is not None
             await publish(db, content, announcement, frozenset({CHANNEL}), store.clock)
         sender = CountingSender()
@@ -95,7 +96,7 @@ async def run(content: Content, count: int, folder: Path, traced: bool) -> tuple
         if traced:
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-        progress = await repo.broadcast_progress(store.db, announcement_id)
+        progress = await announcements.broadcast_progress(store.db, announcement_id)
         assert sender.count == count + 1 and sender.last == CREATOR  # everyone, then the summary
         assert progress["sent"] == count
         return seconds, peak

@@ -20,8 +20,8 @@ from bot.assistant import Assistant
 from bot.content import load_content
 from bot.context import Services
 from bot.core import Incoming
-from bot.queue.desk import Actor, QueueDesk
 from bot.queue.state import CallNext
+from bot.queue_desk import Actor, QueueDesk
 from bot.store import Store
 from bot.understanding import Understanding
 
@@ -74,7 +74,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = await Store.open(Path(folder) / "bench.sqlite3")
         services = Services(content, store, Understanding(content))
-        desk = QueueDesk(services)
+        desk = services.queue_desk()
         for service in content.queue.letters:  # a morning's worth of history
             for _ in range(40):
                 await desk.change(service, CallNext(), Actor("bench", "seed"), "seed")

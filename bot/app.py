@@ -9,39 +9,37 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
-from dataclasses import dataclass
-from urllib.parse import urlparse
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
-import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.assistant import Assistant
 from bot.broadcast import BroadcastHook
-from bot.channels.telegram import CHANNEL as TELEGRAM_CHANNEL
-from bot.channels.telegram import TelegramChannel, build_application
-from bot.channels.web import web_routes
-from bot.channels.whatsapp import CHANNEL as WHATSAPP_CHANNEL
-from bot.channels.whatsapp import WEBHOOK_PATH as WHATSAPP_WEBHOOK_PATH
-from bot.channels.whatsapp import RedactVerifyToken, Sleep, WhatsAppChannel
+from bot.channels import Channel, ChannelFactory, Connectors, telegram, web, whatsapp
+from bot.clock import Clock, utcnow
 from bot.config import Settings
-from bot.content import load_content
-from bot.context import Services
+from bot.context import Services, open_services
 from bot.outbox import OutboxWorker, RateLimiter, Sender
-from bot.queue.api import queue_routes
+from bot.queue_api import queue_routes
 from bot.store import Store
-from bot.store.db import Clock, utcnow
 from bot.store.retention import INTERVAL_SECONDS as RETENTION_INTERVAL_SECONDS
 from bot.store.retention import forget_expired
 from bot.understanding import Understanding
 
 log = logging.getLogger(__name__)
-TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram"
-GRAPH_TIMEOUT = 15.0  # seconds for one Graph API call
+
+# Every channel the app can run: each factory builds its channel when its settings are there.
+# Adding a channel is its own module plus one line here (docs/channels.md).
+CHANNELS: tuple[ChannelFactory, ...] = (
+    web.from_settings,
+    telegram.from_settings,
+    whatsapp.from_settings,
+)
 
 
 @dataclass
@@ -51,17 +49,31 @@ class App:
     settings: Settings
     services: Services
     assistant: Assistant
-    telegram: TelegramChannel | None = None
-    whatsapp: WhatsAppChannel | None = None
+    channels: list[Channel] = field(default_factory=list)
+    # The names of the channels able to send unprompted; Services reads the same set.
+    push_channels: set[str] = field(default_factory=set)
+
+    def add(self, channel: Channel) -> None:
+        """Run `channel` with the others: its routes, start and stop, sender, staff changes."""
+        self.channels.append(channel)
+        if channel.sender is not None:
+            self.push_channels.add(channel.name)
+
+        async def staff_changed(channel_name: str, user_key: str, is_staff: bool) -> None:
+            if channel_name == channel.name:
+                await channel.staff_changed(user_key, is_staff)
+
+        self.services.staff_listeners.append(staff_changed)
+
+    def channel(self, name: str) -> Channel | None:
+        return next((c for c in self.channels if c.name == name), None)
 
     def outbox_worker(self) -> OutboxWorker:
         """The worker that sends reminders and broadcasts through every channel able to send
         unprompted, each at BROADCAST_RATE, and tells an announcement's creator how it went."""
-        senders: dict[str, Sender] = {}
-        if self.telegram is not None:
-            senders[TELEGRAM_CHANNEL] = self.telegram
-        if self.whatsapp is not None:
-            senders[WHATSAPP_CHANNEL] = self.whatsapp.sender
+        senders: dict[str, Sender] = {
+            c.name: c.sender for c in self.channels if c.sender is not None
+        }
         store = self.services.store
         return OutboxWorker(
             store,
@@ -71,59 +83,52 @@ class App:
             on_done=BroadcastHook(self.services.content, store.clock),
         )
 
+    async def start(self) -> None:
+        for channel in self.channels:
+            await channel.start()
+
     async def close(self) -> None:
-        if self.telegram is not None:
-            await self.telegram.stop()
-        if self.whatsapp is not None:
-            await self.whatsapp.stop()
+        for channel in self.channels:
+            await channel.stop()
         await self.services.store.close()
 
 
 async def build_app(
     settings: Settings,
     clock: Clock = utcnow,
-    with_telegram: bool = True,
     understanding: Understanding | None = None,
-    whatsapp_http: httpx.AsyncClient | None = None,
-    sleep: Sleep = asyncio.sleep,
+    connectors: Connectors | None = None,
+    channels: Sequence[ChannelFactory] = CHANNELS,
 ) -> App:
     """Load content (raises ContentError), open the store, build the assistant and channels.
 
-    Tests pass `understanding` (one engine built from the same content; it takes ~1 s), and
-    `whatsapp_http` and `sleep` to put a fake Graph API and a recording sleep in place.
+    Tests pass `understanding` (one engine built from the same content; it takes ~1 s) and
+    `connectors` to put a fake Bot API, a fake Graph API and a recording sleep in place;
+    `ukkbot chat` passes no channels.
     """
-    content = understanding.content if understanding else load_content(settings.CONTENT_DIR)
-    store = await Store.open(settings.DATABASE_PATH, clock=clock)
-    has_telegram = settings.TELEGRAM_BOT_TOKEN is not None
-    has_whatsapp = settings.WHATSAPP_ACCESS_TOKEN is not None
-    # Channels that can send reminders whenever they are configured: `ukkbot run` drains them.
-    push = {TELEGRAM_CHANNEL} if has_telegram else set()
-    push |= {WHATSAPP_CHANNEL} if has_whatsapp else set()
-    services = Services(
-        content=content,
-        store=store,
-        understanding=understanding or Understanding(content, cache_dir=settings.data_dir),
-        zone=settings.zone,
-        push_channels=frozenset(push),
+    push: set[str] = set()  # filled as the channels are added
+    services = await open_services(
+        settings,
+        clock,
+        understanding,
+        push_channels=push,
         staff_chat=(
-            (TELEGRAM_CHANNEL, str(settings.STAFF_CHAT_ID))
-            if has_telegram and settings.STAFF_CHAT_ID is not None
+            (telegram.CHANNEL, str(settings.STAFF_CHAT_ID))
+            if settings.TELEGRAM_BOT_TOKEN is not None and settings.STAFF_CHAT_ID is not None
             else None
         ),
     )
     assistant = Assistant(services)
-    app = App(settings, services, assistant)
-    if with_telegram and has_telegram:
-        app.telegram = TelegramChannel(build_application(settings), assistant, settings)
-    if has_whatsapp:
-        http = whatsapp_http or httpx.AsyncClient(timeout=GRAPH_TIMEOUT)
-        app.whatsapp = WhatsAppChannel(assistant, settings, http, sleep=sleep)
+    app = App(settings, services, assistant, push_channels=push)
+    for factory in channels:
+        channel = factory(settings, assistant, connectors or Connectors())
+        if channel is not None:
+            app.add(channel)
     return app
 
 
 def build_http(app: App) -> Starlette:
-    """The one HTTP server: web chat, health, the queue API, and the Telegram and WhatsApp
-    webhooks when configured."""
+    """The one HTTP server: health, the queue API and every channel's routes."""
 
     async def healthz(request: Request) -> Response:
         database = "ok"
@@ -138,16 +143,12 @@ def build_http(app: App) -> Starlette:
         }
         return JSONResponse(body, status_code=200 if database == "ok" else 503)
 
-    routes = [
-        *web_routes(app.assistant),
+    routes: list[BaseRoute] = [
         *queue_routes(app.services, app.settings.QUEUE_API_TOKEN),
         Route("/healthz", healthz),
     ]
-    if app.telegram is not None and app.settings.TELEGRAM_WEBHOOK_URL:
-        path = urlparse(app.settings.TELEGRAM_WEBHOOK_URL).path or TELEGRAM_WEBHOOK_PATH
-        routes.append(app.telegram.webhook_route(path))
-    if app.whatsapp is not None:
-        routes.extend(app.whatsapp.webhook_routes())
+    for channel in app.channels:
+        routes.extend(channel.routes())
     return Starlette(routes=routes)
 
 
@@ -176,18 +177,13 @@ async def serve(settings: Settings) -> None:
         build_http(app), host=settings.HTTP_HOST, port=settings.HTTP_PORT, log_level="info"
     )
     server = _Server(config)
-    if app.whatsapp is not None:  # after uvicorn.Config, which sets up its loggers
-        logging.getLogger("uvicorn.access").addFilter(RedactVerifyToken())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     outbox: asyncio.Task[None] | None = None
     sweeper = asyncio.create_task(_forget_expired_hourly(app.services.store))
     try:
-        if app.telegram is not None:
-            await app.telegram.start()
-        if app.whatsapp is not None:
-            log.info("whatsapp: webhook at %s", WHATSAPP_WEBHOOK_PATH)
+        await app.start()  # after uvicorn.Config, which sets up the loggers channels filter
         # After the channels started: pending reminders from before a restart go out now.
         outbox = asyncio.create_task(app.outbox_worker().run())
         log.info("web chat at http://%s:%s", settings.HTTP_HOST, settings.HTTP_PORT)

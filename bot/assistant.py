@@ -3,91 +3,120 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot.context import Context, Services
+from bot.context import Answer, Context, Services
 from bot.core import Incoming, Reply, lang_from_hint
 from bot.markup import escape_markup
-from bot.store import stats
-from bot.store.queue import is_staff
-from handlers import CONVERSATIONS, action_table, command_table
-from handlers.answer import answer_question
+from bot.store import users
+from handlers import COMMANDS as COMMANDS
+from handlers import CONVERSATIONS, Result, action_table, command_table
+from handlers import STAFF_COMMANDS as STAFF_COMMANDS
+from handlers import Command as Command
+from handlers.answer import answer_text
 from handlers.handover import answer_from_staff_group
 
 log = logging.getLogger(__name__)
 
+# One step of the route: the answer, or None to let the next step try.
+Step = Callable[["Assistant", Context, str], Awaitable[Result | None]]
+
 
 class Assistant:
-    """`await assistant.handle(incoming)` → the replies to send, on any channel."""
+    """`await assistant.handle(incoming)` → the replies to send and their language, on any
+    channel."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self._commands = command_table()
         self._actions = action_table()
 
-    async def handle(self, incoming: Incoming) -> list[Reply]:
+    async def handle(self, incoming: Incoming) -> Answer:
         """Never raises: a failure is logged (without message text) and answered with an apology."""
         try:
             return await self._route(incoming)
         except Exception:
             log.exception("handler failed (channel=%s)", incoming.channel)
             lang = lang_from_hint(incoming.lang_hint)
-            return [Reply(self.services.content.t("error", lang))]
+            return Answer([Reply(self.services.content.t("error", lang))], lang)
 
-    async def _route(self, incoming: Incoming) -> list[Reply]:
+    async def staff(self, channel: str) -> list[str]:
+        """The user keys of the staff on `channel` (administrators come from the settings)."""
+        return await users.list_staff(self.services.store.db, channel)
+
+    async def _route(self, incoming: Incoming) -> Answer:
         store = self.services.store
-        await store.touch_user(incoming.channel, incoming.user_key)
+        async with store.transaction() as db:
+            await users.touch_user(db, incoming.channel, incoming.user_key, store.clock())
         # Administrators come from the settings (the channel marks them); staff from the store.
-        if incoming.role == "resident" and await is_staff(
+        if incoming.role == "resident" and await users.is_staff(
             store.reader, incoming.channel, incoming.user_key
         ):
             incoming = replace(incoming, role="staff")
-        stored = await store.get_language(incoming.channel, incoming.user_key)
+        stored = await users.get_language(store.db, incoming.channel, incoming.user_key)
         lang = stored or lang_from_hint(incoming.lang_hint)
-
-        if incoming.action is not None:
-            prefix, _, arg = incoming.action.partition(":")
-            handler = self._actions.get(prefix)
-            ctx = Context(incoming, lang, self.services)
-            if handler is None:
-                return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
-            return await handler(ctx, arg)
-
+        ctx = Context(incoming, lang, self.services, lang_chosen=stored is not None)
         text = (incoming.text or "").strip()
-        if (incoming.channel, incoming.chat_key) == self.services.staff_chat and not (
-            text.startswith("/")
-        ):
-            return await answer_from_staff_group(Context(incoming, lang, self.services))
-        if text.startswith("/"):
-            name, _, arg = text[1:].partition(" ")
-            ctx = Context(incoming, lang, self.services)
-            command = name.split("@", 1)[0].lower()
-            handler = self._commands.get(command)
-            if handler is None:
-                unknown = ctx.t("unknown_command", command=escape_markup(command[:32]))
-                return [ctx.reply(unknown, ctx.option("m", "btn.menu"))]
-            return await handler(ctx, arg.strip())
-        if not text:
-            ctx = Context(incoming, lang, self.services)
-            return [ctx.reply(ctx.t("unsupported_message"), ctx.option("m", "btn.menu"))]
+        for step in ROUTE:
+            result = await step(self, ctx, text)
+            if result is not None:
+                return result if isinstance(result, Answer) else Answer(result, ctx.lang)
+        raise AssertionError("the last step answers everything")
 
-        # An open conversation (an announcement being written) takes the text before the engine.
-        ctx = Context(incoming, lang, self.services)
+    async def _action(self, ctx: Context, text: str) -> Result | None:
+        if ctx.incoming.action is None:
+            return None
+        prefix, _, arg = ctx.incoming.action.partition(":")
+        handler = self._actions.get(prefix)
+        if handler is None:
+            return ctx.unknown_action()
+        return await handler(ctx, arg)
+
+    async def _staff_group(self, ctx: Context, text: str) -> Result | None:
+        incoming = ctx.incoming
+        if (incoming.channel, incoming.chat_key) != self.services.staff_chat or text.startswith(
+            "/"
+        ):
+            return None
+        return await answer_from_staff_group(ctx)
+
+    async def _command(self, ctx: Context, text: str) -> Result | None:
+        if not text.startswith("/"):
+            return None
+        name, _, arg = text[1:].partition(" ")
+        command = name.split("@", 1)[0].lower()
+        handler = self._commands.get(command)
+        if handler is None:
+            unknown = ctx.t("unknown_command", command=escape_markup(command[:32]))
+            return [ctx.reply(unknown, ctx.menu_button())]
+        return await handler(ctx, arg.strip())
+
+    async def _empty(self, ctx: Context, text: str) -> Result | None:
+        if text:
+            return None
+        return [ctx.reply(ctx.t("unsupported_message"), ctx.menu_button())]
+
+    async def _conversation(self, ctx: Context, text: str) -> Result | None:
         for conversation in CONVERSATIONS:
             replies = await conversation(ctx, text)
             if replies is not None:
                 return replies
+        return None
 
-        analysis = self.services.understanding.analyse(text, default_lang=lang)
-        unanswered = analysis.route == "clarify" or (
-            analysis.route == "unknown" and not analysis.neighbour_id
-        )
-        # One write per typed question: a count per local day for /statistik (no text), and the
-        # normalised text of what the bot could not answer outright.
-        async with store.transaction() as db:
-            await stats.count_question(db, ctx.today())
-            if unanswered:
-                await store.record_question(analysis.normalised, analysis.route)
-        # A stored /bahasa choice wins; otherwise the answer follows the message's language.
-        ctx = Context(incoming, stored or analysis.lang, self.services)
-        return await answer_question(ctx, analysis)
+    async def _free_text(self, ctx: Context, text: str) -> Result | None:
+        return await answer_text(ctx, text)
+
+
+# The route, in order; the first step that answers wins. Order matters: a button tap is never
+# text; in the staff group only commands are for the bot (everything else may be a reply to a
+# hand-over); an open conversation (an announcement being written, a hand-over question) takes
+# typed text before the engine does.
+ROUTE: tuple[Step, ...] = (
+    Assistant._action,  # a button: its action id
+    Assistant._staff_group,  # a message in the staff group that is not a command
+    Assistant._command,  # /command
+    Assistant._empty,  # a sticker, a photo…: nothing to read
+    Assistant._conversation,  # typed text while a conversation is open
+    Assistant._free_text,  # a question for the engine
+)

@@ -102,7 +102,7 @@ async def _serve(command: str) -> int:
         await serve(settings)
         return 0
     logging.getLogger().setLevel(logging.WARNING)
-    app = await build_app(settings, with_telegram=False)
+    app = await build_app(settings, channels=())
     try:
         await run_console(app.assistant)
     finally:
@@ -112,11 +112,11 @@ async def _serve(command: str) -> int:
 
 async def _top_questions(limit: int) -> int:
     """Print the questions to turn into sample questions: count, route, normalised text."""
-    from bot.store import Store
+    from bot.store import Store, questions
 
     store = await Store.open(load_settings().DATABASE_PATH)
     try:
-        for q in await store.top_questions(limit):
+        for q in await questions.top_questions(store.db, store.clock(), limit):
             print(f"{q.count:5}  {q.route:8}  {q.normalised}")
     finally:
         await store.close()
@@ -165,37 +165,31 @@ def _ask(args: argparse.Namespace) -> int:
 
 async def _ask_all(args: argparse.Namespace) -> int:
     """Answer each question as the bot would, without a channel: `--lang` acts like /bahasa."""
-    from bot.context import Context, Services
+    from bot.context import Context, open_services
     from bot.core import Incoming
-    from bot.store import Store
-    from bot.understanding import Understanding
-    from handlers.answer import answer_question
+    from handlers.answer import answer_text
 
-    settings = load_settings()
-    content = load_content(settings.CONTENT_DIR)
-    store = await Store.open(":memory:")
-    engine = Understanding(content, cache_dir=settings.data_dir)
-    services = Services(content=content, store=store, understanding=engine)
+    # A throw-away database: topic views here must not count in /statistik.
+    services = await open_services(load_settings(), database=":memory:")
     default: Lang = args.lang or "id"
     try:
         for question in _questions(args):
-            analysis = services.understanding.analyse(question, default_lang=default)
-            lang: Lang = args.lang or analysis.lang
-            ctx = Context(Incoming("cli", "cli", "cli", text=question), lang, services)
-            text = "\n\n".join(
-                to_plain(reply.text) for reply in await answer_question(ctx, analysis)
-            )
+            incoming = Incoming("cli", "cli", "cli", text=question)
+            ctx = Context(incoming, default, services, lang_chosen=args.lang is not None)
+            answered = await answer_text(ctx, question, count=False)
+            text = "\n\n".join(to_plain(reply.text) for reply in answered.replies)
             if args.json:
+                analysis = answered.analysis
                 record = {
                     "route": analysis.route,
                     "topic_id": analysis.topic_id,
                     "candidates": list(analysis.candidates),
-                    "lang": lang,
+                    "lang": answered.lang,
                     "text": text,
                 }
                 print(json.dumps(record, ensure_ascii=False))
             else:
                 print(text)
     finally:
-        await store.close()
+        await services.store.close()
     return 0

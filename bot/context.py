@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.content import Content
+from bot.actions import MENU
+from bot.clock import Clock, local_day, utcnow
+from bot.config import Settings
+from bot.content import Content, load_content
 from bot.core import Incoming, Lang, Option, Reply
-from bot.queue.state import local_day
+from bot.queue_desk import QueueDesk
 from bot.store import Store
 from bot.understanding import Understanding
 
@@ -26,7 +31,7 @@ class Services:
     understanding: Understanding
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
     # Channels that can send a message nobody asked for (reminders); the web chat cannot.
-    push_channels: frozenset[str] = frozenset()
+    push_channels: AbstractSet[str] = frozenset()
     # Set after a change put messages in the outbox, so the worker sends them at once.
     outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
     # Told (channel, user key, now staff?) when an administrator edits the staff list, so a
@@ -35,18 +40,54 @@ class Services:
     # Where hand-overs to an officer go: (channel, chat key) of the staff group, if any.
     staff_chat: tuple[str, str] | None = None
 
+    def queue_desk(self) -> QueueDesk:
+        """Today's queue over this store; cheap, one per request."""
+        return QueueDesk(self.store, self.content, self.zone, self.outbox_wake)
+
     async def staff_changed(self, channel: str, user_key: str, is_staff: bool) -> None:
         for listener in self.staff_listeners:
             await listener(channel, user_key, is_staff)
 
 
+async def open_services(
+    settings: Settings,
+    clock: Clock = utcnow,
+    understanding: Understanding | None = None,
+    database: Path | str | None = None,
+    push_channels: AbstractSet[str] = frozenset(),
+    staff_chat: tuple[str, str] | None = None,
+) -> Services:
+    """Load content (raises ContentError), open the store, build the engine unless given."""
+    content = understanding.content if understanding else load_content(settings.CONTENT_DIR)
+    store = await Store.open(database or settings.DATABASE_PATH, clock=clock)
+    return Services(
+        content=content,
+        store=store,
+        understanding=understanding or Understanding(content, cache_dir=settings.data_dir),
+        zone=settings.zone,
+        push_channels=push_channels,
+        staff_chat=staff_chat,
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the assistant says back, and the language it is in: channels render labels of
+    their own (WhatsApp's list button) in it instead of deciding the language again."""
+
+    replies: list[Reply]
+    lang: Lang
+
+
 @dataclass(frozen=True)
 class Context:
-    """One message being handled."""
+    """One message being handled. `lang` is the person's /bahasa choice when `lang_chosen`,
+    otherwise the platform's hint, which the message's own language may still override."""
 
     incoming: Incoming
     lang: Lang
     services: Services
+    lang_chosen: bool = False
 
     @property
     def content(self) -> Content:
@@ -70,3 +111,11 @@ class Context:
 
     def reply(self, text: str, *options: Option) -> Reply:
         return Reply(text, tuple(options))
+
+    def menu_button(self) -> Option:
+        """The "Menu" button most replies end with."""
+        return self.option(MENU, "btn.menu")
+
+    def unknown_action(self) -> list[Reply]:
+        """The reply to a button that no longer means anything (an old message, a gone draft)."""
+        return [self.reply(self.t("unknown_action"), self.menu_button())]

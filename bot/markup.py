@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 _TOKEN = re.compile(r"\*\*(?P<bold>.+?)\*\*|\[(?P<label>[^\]]+)\]\((?P<url>https?://[^)\s]+)\)")
 _BULLET = re.compile(r"^- ", re.MULTILINE)
+ELLIPSIS = "…"
 
 
 def _render(
@@ -95,3 +96,10 @@ def split_text(text: str, limit: int) -> list[str]:
 def escape_markup(text: str) -> str:
     """Neutralise markup in text a person typed before it is echoed inside a reply."""
     return text.replace("**", "* *").replace("](", "] (")
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut with "…" when longer."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(ELLIPSIS)].rstrip() + ELLIPSIS

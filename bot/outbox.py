@@ -1,29 +1,28 @@
 """The outbox: proactive messages (queue reminders, broadcasts) that survive a restart.
 
-A message is written with `enqueue` in the same transaction as the change that causes it, under
-a key naming that cause, so it cannot be written twice. `OutboxWorker` sends pending rows through
-each channel's `Sender` and marks a row sent only after its send succeeded: a restart between
-the change and the send still sends it, once. A failed send waits (backoff) before it is tried
-again; a `RateLimiter` per channel keeps broadcasts within the platform's sending rates.
+A message is written with `bot.store.outbox.enqueue` in the same transaction as the change
+that causes it, under a key naming that cause, so it cannot be written twice. `OutboxWorker`
+sends pending rows through each channel's `Sender` and marks a row sent only after its send
+succeeded: a restart between the change and the send still sends it, once. A failed send
+waits (backoff) before it is tried again; a `RateLimiter` per channel keeps broadcasts within
+the platform's sending rates.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
-import aiosqlite
-
-from bot.core import Location, Option, Reply
+from bot.core import Reply
 from bot.store import Store
-from bot.store.db import as_text, from_text
+from bot.store import outbox as table
+from bot.store.db import Connection, Row, from_text
+from bot.store.outbox import replies_from_json
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ class Blocked(Exception):
 
 Sleep = Callable[[float], Awaitable[None]]
 # Called in the transaction that marks a row done, with the row and its outcome.
-DoneHook = Callable[[aiosqlite.Connection, aiosqlite.Row, str, str | None], Awaitable[None]]
+DoneHook = Callable[[Connection, Row, str, str | None], Awaitable[None]]
 
 
 class RateLimiter:
@@ -99,59 +98,6 @@ class Sender(Protocol):
     async def send(self, chat_key: str, replies: list[Reply], /) -> None: ...
 
 
-def replies_to_json(replies: list[Reply]) -> str:
-    return json.dumps(
-        [
-            {
-                "text": reply.text,
-                "options": [[option.id, option.label] for option in reply.options],
-                "location": None if reply.location is None else vars(reply.location),
-                "image": None if reply.image is None else base64.b64encode(reply.image).decode(),
-            }
-            for reply in replies
-        ],
-        ensure_ascii=False,
-    )
-
-
-def replies_from_json(text: str) -> list[Reply]:
-    data: list[dict[str, Any]] = json.loads(text)
-    return [
-        Reply(
-            item["text"],
-            tuple(Option(option_id, label) for option_id, label in item["options"]),
-            None if item["location"] is None else Location(**item["location"]),
-            None if item.get("image") is None else base64.b64decode(item["image"]),
-        )
-        for item in data
-    ]
-
-
-async def enqueue(
-    db: aiosqlite.Connection,
-    key: str,
-    channel: str,
-    chat_key: str,
-    replies: list[Reply],
-    now: dt.datetime,
-    expires_at: dt.datetime | None = None,
-) -> bool:
-    """Put a message in the outbox inside the caller's transaction; False if `key` was there."""
-    cursor = await db.execute(
-        "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            key,
-            channel,
-            chat_key,
-            replies_to_json(replies),
-            as_text(now),
-            None if expires_at is None else as_text(expires_at),
-        ),
-    )
-    return cursor.rowcount == 1
-
-
 class OutboxWorker:
     """Drains the outbox through the channels' senders; one per process."""
 
@@ -183,19 +129,19 @@ class OutboxWorker:
                 after = rows[-1]["id"]
         return sent
 
-    async def _deliver_batch(self, rows: list[aiosqlite.Row]) -> int:
+    async def _deliver_batch(self, rows: list[Row]) -> int:
         """Send a batch with up to `in_flight` chats at once (a platform call takes tens of
         milliseconds: one at a time would stay below the rate); each chat's rows in order.
 
         If one send brings the worker down, the other chats' sends are cancelled, and those that
         already succeeded are still marked sent before the error goes on (no second copy later).
         """
-        by_chat: dict[tuple[str, str], list[aiosqlite.Row]] = {}
+        by_chat: dict[tuple[str, str], list[Row]] = {}
         for row in rows:
             by_chat.setdefault((row["channel"], row["chat_key"]), []).append(row)
         slots = asyncio.Semaphore(self.in_flight)
 
-        async def one_chat(chat_rows: list[aiosqlite.Row]) -> int:
+        async def one_chat(chat_rows: list[Row]) -> int:
             async with slots:
                 return sum([await self._deliver(row) for row in chat_rows])
 
@@ -218,19 +164,12 @@ class OutboxWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
 
-    async def _pending(self, after: int) -> list[aiosqlite.Row]:
+    async def _pending(self, after: int) -> list[Row]:
         """Unsent rows after `after` for channels this worker can send on, oldest first, except
         those waiting out their backoff."""
-        channels = sorted(self.senders)
-        marks = ", ".join("?" * len(channels))
-        rows = await self.store.db.execute_fetchall(
-            f"SELECT * FROM outbox WHERE done_at IS NULL AND id > ? AND channel IN ({marks}) "
-            "AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?",
-            (after, *channels, as_text(self.store.clock()), BATCH),
-        )
-        return list(rows)
+        return await table.pending(self.store.db, after, self.senders, self.store.clock(), BATCH)
 
-    async def _deliver(self, row: aiosqlite.Row) -> int:
+    async def _deliver(self, row: Row) -> int:
         if row["expires_at"] is not None and self.store.clock() >= from_text(row["expires_at"]):
             await self._record(row, row["attempts"], "expired")
             return 0
@@ -262,19 +201,15 @@ class OutboxWorker:
         return 1
 
     async def _record(
-        self, row: aiosqlite.Row, attempts: int, outcome: str | None, error: str | None = None
+        self, row: Row, attempts: int, outcome: str | None, error: str | None = None
     ) -> None:
         """Note an attempt; with an outcome the row is done and never sent again, otherwise it
         waits out a backoff that doubles with each attempt."""
         now = self.store.clock()
-        done_at = None if outcome is None else as_text(now)
+        done_at = None if outcome is None else now
         backoff = min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
-        not_before = as_text(now + backoff) if outcome is None else None
+        not_before = now + backoff if outcome is None else None
         async with self.store.transaction() as db:
-            await db.execute(
-                "UPDATE outbox SET attempts = ?, last_error = ?, done_at = ?, outcome = ?, "
-                "not_before = ? WHERE id = ?",
-                (attempts, error, done_at, outcome, not_before, row["id"]),
-            )
+            await table.record_attempt(db, row["id"], attempts, error, done_at, outcome, not_before)
             if outcome is not None and self.on_done is not None:
                 await self.on_done(db, row, outcome, error)

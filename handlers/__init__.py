@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.context import Context
+from bot import actions
+from bot.context import Answer, Context
 from bot.core import STAFF_ROLES, Reply
 from handlers import (
     announcements,
@@ -23,7 +24,9 @@ from handlers import (
     statistics,
 )
 
-Handler = Callable[[Context, str], Awaitable[list[Reply]]]
+# A handler answers in the person's language; one that changes it (/bahasa) says so in an Answer.
+Result = list[Reply] | Answer
+Handler = Callable[[Context, str], Awaitable[Result]]
 # Takes typed text while its conversation is open for this person; None otherwise.
 Conversation = Callable[[Context, str], Awaitable[list[Reply] | None]]
 
@@ -85,23 +88,24 @@ STAFF_COMMANDS: tuple[Command, ...] = (
     Command("perintah", show_staff_commands, "cmd.staff_commands", ("staffhelp",)),
 )
 
-# Action ids are "<prefix>" or "<prefix>:<argument>"; see each handler for its argument.
+# Action ids are "<prefix>" or "<prefix>:<argument>" (bot.actions); see each handler for its
+# argument.
 ACTIONS: dict[str, Handler] = {
-    "m": start.show_menu,
-    "c": browse.show_category,
-    "t": browse.show_topic,
-    "lang": language.choose_language,
-    "q": queue.show_queue,
-    "r": queue.remind_me,
-    "a": announcements.show_announcements,
-    "s": announcements.change_subscription,
-    "h": handover.talk_to_officer,
-    handover.CANCEL_ACTION: handover.cancel_handover,
-    statistics.FEEDBACK_ACTION: statistics.rate_answer,
+    actions.MENU: start.show_menu,
+    actions.CATEGORY: browse.show_category,
+    actions.TOPIC: browse.show_topic,
+    actions.LANGUAGE: language.choose_language,
+    actions.QUEUE: queue.show_queue,
+    actions.REMIND: queue.remind_me,
+    actions.ANNOUNCEMENTS: announcements.show_announcements,
+    actions.SUBSCRIPTION: announcements.change_subscription,
+    actions.OFFICER: handover.talk_to_officer,
+    actions.CANCEL_HANDOVER: handover.cancel_handover,
+    actions.FEEDBACK: statistics.rate_answer,
 }
 # Buttons only staff are shown; refused and audited like staff commands when anyone else taps.
 STAFF_ACTIONS: dict[str, Handler] = {
-    announcements.DRAFT_ACTION: announcements.answer_draft,
+    actions.DRAFT: announcements.answer_draft,
 }
 CONVERSATIONS: tuple[Conversation, ...] = (announcements.continue_draft, handover.take_question)
 
@@ -110,7 +114,7 @@ def staff_guard(name: str, handler: Handler, separator: str = " ") -> Handler:
     """The handler for staff and administrators; a polite, audited refusal otherwise. The
     attempt is audited as written: "/panggil A", or an action id such as "ad:ok"."""
 
-    async def guarded(ctx: Context, arg: str) -> list[Reply]:
+    async def guarded(ctx: Context, arg: str) -> Result:
         if ctx.incoming.role not in STAFF_ROLES:
             return await staff.refuse(ctx, f"{name}{separator}{arg}".strip())
         return await handler(ctx, arg)

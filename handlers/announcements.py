@@ -11,14 +11,14 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-import aiosqlite
-
-from bot.broadcast import UNSUBSCRIBE_ACTION, progress_text, publish
+from bot import actions
+from bot.broadcast import progress_text, publish
 from bot.context import Context
 from bot.core import STAFF_ROLES, Lang, Option, Reply
 from bot.markup import escape_markup
-from bot.store import announcements as repo
-from bot.store.queue import add_audit
+from bot.store import announcements
+from bot.store.audit import add_audit
+from bot.store.db import Connection
 from handlers.staff import audit_view
 from handlers.start import main_menu, shown_text
 
@@ -28,17 +28,17 @@ CANCEL_WORDS = frozenset({"batal", "cancel"})
 SKIP_WORDS = frozenset({"lewati", "skip", "-"})
 ENGLISH_WORDS = frozenset({"en", "english", "inggris"})
 SKIP, CANCEL, PUBLISH = "skip", "cancel", "ok"
-DRAFT_ACTION = "ad"  # ad:skip, ad:cancel, ad:ok
-SUBSCRIBE_ACTION = "s:+"  # and UNSUBSCRIBE_ACTION, which broadcasts carry too
 
 
 def subscription_option(ctx: Context, subscribed: bool) -> Option:
     if subscribed:
-        return ctx.option(UNSUBSCRIBE_ACTION, "sub.btn_stop")
-    return ctx.option(SUBSCRIBE_ACTION, "sub.btn_subscribe")
+        return ctx.option(actions.UNSUBSCRIBE, "sub.btn_stop")
+    return ctx.option(actions.SUBSCRIBE, "sub.btn_subscribe")
 
 
-def staff_line(ctx: Context, announcement: repo.Announcement, counts: dict[str, int]) -> str:
+def staff_line(
+    ctx: Context, announcement: announcements.Announcement, counts: dict[str, int]
+) -> str:
     day = ctx.today()
     if announcement.ended:
         state = ctx.t("ann.state.ended")
@@ -62,7 +62,7 @@ async def show_announcements(ctx: Context, arg: str) -> list[Reply]:
     latest ones, ended too, with their numbers and broadcast figures."""
     if ctx.incoming.role in STAFF_ROLES:
         return await show_staff_announcements(ctx)
-    active = await repo.active_announcements(ctx.store.reader, ctx.today())
+    active = await announcements.active_announcements(ctx.store.reader, ctx.today())
     lines = [ctx.t("ann.title")]
     for announcement in active:
         item = ctx.t("ann.item", body=shown_text(ctx, announcement))
@@ -71,18 +71,20 @@ async def show_announcements(ctx: Context, arg: str) -> list[Reply]:
         lines.append(item)
     if not active:
         lines.append(ctx.t("ann.none"))
-    options = [ctx.option("m", "btn.menu")]
+    options = [ctx.menu_button()]
     incoming = ctx.incoming
     if incoming.channel in ctx.services.push_channels:
-        subscribed = await repo.is_subscribed(ctx.store.db, incoming.channel, incoming.chat_key)
+        subscribed = await announcements.is_subscribed(
+            ctx.store.db, incoming.channel, incoming.chat_key
+        )
         options.insert(0, subscription_option(ctx, subscribed))
     return [ctx.reply("\n\n".join(lines), *options)]
 
 
 async def show_staff_announcements(ctx: Context) -> list[Reply]:
     lines = [ctx.t("ann.staff_title")]
-    for announcement in await repo.recent_announcements(ctx.store.db):
-        counts = await repo.broadcast_progress(ctx.store.db, announcement.id)
+    for announcement in await announcements.recent_announcements(ctx.store.db):
+        counts = await announcements.broadcast_progress(ctx.store.db, announcement.id)
         lines.append(staff_line(ctx, announcement, counts))
     if len(lines) == 1:
         lines.append(ctx.t("ann.none"))
@@ -92,23 +94,27 @@ async def show_staff_announcements(ctx: Context) -> list[Reply]:
 async def subscribe(ctx: Context, arg: str) -> list[Reply]:
     """`/langganan`: new announcements are sent to this chat."""
     if ctx.incoming.channel not in ctx.services.push_channels:
-        return [ctx.reply(ctx.t("sub.unavailable"), ctx.option("a", "menu.announcements"))]
+        return [
+            ctx.reply(
+                ctx.t("sub.unavailable"), ctx.option(actions.ANNOUNCEMENTS, "menu.announcements")
+            )
+        ]
     async with ctx.store.transaction() as db:
-        new = await repo.subscribe(
+        new = await announcements.subscribe(
             db, ctx.incoming.channel, ctx.incoming.chat_key, ctx.lang, ctx.store.clock()
         )
     key = "sub.done" if new else "sub.already"
-    return [ctx.reply(ctx.t(key), subscription_option(ctx, True), ctx.option("m", "btn.menu"))]
+    return [ctx.reply(ctx.t(key), subscription_option(ctx, True), ctx.menu_button())]
 
 
 async def unsubscribe(ctx: Context, arg: str) -> list[Reply]:
     """`/berhenti`: no more announcements to this chat."""
     async with ctx.store.transaction() as db:
-        stopped = await repo.unsubscribe(
+        stopped = await announcements.unsubscribe(
             db, ctx.incoming.channel, ctx.incoming.chat_key, ctx.store.clock()
         )
     key = "sub.stopped" if stopped else "sub.not_subscribed"
-    options = [ctx.option("m", "btn.menu")]
+    options = [ctx.menu_button()]
     if ctx.incoming.channel in ctx.services.push_channels:
         options.insert(0, subscription_option(ctx, False))
     return [ctx.reply(ctx.t(key), *options)]
@@ -123,10 +129,10 @@ async def change_subscription(ctx: Context, arg: str) -> list[Reply]:
 
 
 def draft_option(ctx: Context, choice: str, key: str) -> Option:
-    return ctx.option(f"{DRAFT_ACTION}:{choice}", key)
+    return ctx.option(f"{actions.DRAFT}:{choice}", key)
 
 
-def question(ctx: Context, draft: repo.Draft, problem: str | None = None) -> list[Reply]:
+def question(ctx: Context, draft: announcements.Draft, problem: str | None = None) -> list[Reply]:
     """The question of the draft's step (after what was wrong with the last answer)."""
     cancel = draft_option(ctx, CANCEL, "ann.btn_cancel")
     skip = draft_option(ctx, SKIP, "ann.btn_skip")
@@ -146,7 +152,7 @@ def question(ctx: Context, draft: repo.Draft, problem: str | None = None) -> lis
     return [Reply(text, options)]
 
 
-def preview(ctx: Context, draft: repo.Draft) -> str:
+def preview(ctx: Context, draft: announcements.Draft) -> str:
     return ctx.t(
         "ann.preview",
         text_id=escape_markup(draft.text_id or ""),
@@ -164,16 +170,16 @@ def parse_date(text: str) -> dt.date | None:
     return None
 
 
-async def save(ctx: Context, draft: repo.Draft) -> None:
+async def save(ctx: Context, draft: announcements.Draft) -> None:
     async with ctx.store.transaction() as db:
-        await repo.save_draft(
+        await announcements.save_draft(
             db, ctx.incoming.channel, ctx.incoming.user_key, draft, ctx.store.clock()
         )
 
 
 async def start_announcement(ctx: Context, arg: str) -> list[Reply]:
     """`/umumkan`: begin a new announcement (a draft in progress starts over)."""
-    draft = repo.Draft("text_id")
+    draft = announcements.Draft("text_id")
     await save(ctx, draft)
     return question(ctx, draft)
 
@@ -182,7 +188,7 @@ async def continue_draft(ctx: Context, text: str) -> list[Reply] | None:
     """Typed text while a staff member writes an announcement; None when none is open."""
     if ctx.incoming.role not in STAFF_ROLES:
         return None
-    draft = await repo.get_draft(ctx.store.db, ctx.incoming.channel, ctx.incoming.user_key)
+    draft = await announcements.get_draft(ctx.store.db, ctx.incoming.channel, ctx.incoming.user_key)
     if draft is None:
         return None
     word = text.strip().lower()
@@ -195,19 +201,19 @@ async def continue_draft(ctx: Context, text: str) -> list[Reply] | None:
 
 async def answer_draft(ctx: Context, arg: str) -> list[Reply]:
     """The conversation's buttons: `ad:skip`, `ad:cancel`, `ad:ok`."""
-    draft = await repo.get_draft(ctx.store.db, ctx.incoming.channel, ctx.incoming.user_key)
+    draft = await announcements.get_draft(ctx.store.db, ctx.incoming.channel, ctx.incoming.user_key)
     if draft is None:
-        return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
+        return ctx.unknown_action()
     return await step_draft(ctx, draft, arg)
 
 
 async def step_draft(
-    ctx: Context, draft: repo.Draft, choice: str | None, text: str = ""
+    ctx: Context, draft: announcements.Draft, choice: str | None, text: str = ""
 ) -> list[Reply]:
     """Apply one answer (a button choice or typed text) to the draft and ask what comes next."""
     if choice == CANCEL:
         async with ctx.store.transaction() as db:
-            await repo.delete_draft(db, ctx.incoming.channel, ctx.incoming.user_key)
+            await announcements.delete_draft(db, ctx.incoming.channel, ctx.incoming.user_key)
         return [Reply(ctx.t("ann.cancelled"), main_menu(ctx))]
     match draft.step, choice:
         case "text_id", None:
@@ -237,22 +243,22 @@ async def step_draft(
     return question(ctx, draft)
 
 
-async def publish_draft(ctx: Context, draft: repo.Draft) -> list[Reply]:
+async def publish_draft(ctx: Context, draft: announcements.Draft) -> list[Reply]:
     """Store the announcement, put its broadcast in the outbox and close the draft, at once."""
     incoming, now = ctx.incoming, ctx.store.clock()
     async with ctx.store.transaction() as db:
         # A second tap on Publish (two at once) finds the draft gone and publishes nothing.
-        if await repo.get_draft(db, incoming.channel, incoming.user_key) is None:
-            return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
-        announcement_id = await repo.add_announcement(
+        if await announcements.get_draft(db, incoming.channel, incoming.user_key) is None:
+            return ctx.unknown_action()
+        announcement_id = await announcements.add_announcement(
             db, draft, incoming.channel, incoming.user_key, incoming.chat_key, now
         )
-        announcement = await repo.get_announcement(db, announcement_id)
+        announcement = await announcements.get_announcement(db, announcement_id)
         assert announcement is not None
         count = await publish(
             db, ctx.content, announcement, ctx.services.push_channels, ctx.store.clock
         )
-        await repo.delete_draft(db, incoming.channel, incoming.user_key)
+        await announcements.delete_draft(db, incoming.channel, incoming.user_key)
         await add_audit(
             db, now, incoming.channel, incoming.user_key, f"/umumkan #{announcement_id}", "done"
         )
@@ -288,7 +294,7 @@ async def edit_announcement(ctx: Context, arg: str) -> list[Reply]:
         announcement_id,
         f"/ubahpengumuman #{announcement_id} {lang}",
         "ann.edited",
-        lambda db: repo.update_text(db, announcement_id, lang, text),
+        lambda db: announcements.update_text(db, announcement_id, lang, text),
     )
 
 
@@ -304,7 +310,7 @@ async def end_announcement(ctx: Context, arg: str) -> list[Reply]:
         announcement_id,
         f"/akhiri #{announcement_id}",
         "ann.ended",
-        lambda db: repo.end_announcement(db, announcement_id, now),
+        lambda db: announcements.end_announcement(db, announcement_id, now),
     )
 
 
@@ -319,7 +325,7 @@ async def delete_announcement(ctx: Context, arg: str) -> list[Reply]:
         announcement_id,
         f"/hapuspengumuman #{announcement_id}",
         "ann.deleted",
-        lambda db: repo.delete_announcement(db, announcement_id),
+        lambda db: announcements.delete_announcement(db, announcement_id),
     )
 
 
@@ -328,7 +334,7 @@ async def _change(
     announcement_id: int,
     action: str,
     done_key: str,
-    change: Callable[[aiosqlite.Connection], Awaitable[bool]],
+    change: Callable[[Connection], Awaitable[bool]],
 ) -> list[Reply]:
     """Apply a change to one announcement and audit it; say so when there is no such one."""
     incoming = ctx.incoming
@@ -347,9 +353,9 @@ async def show_broadcast(ctx: Context, arg: str) -> list[Reply]:
     found = split_id(arg)
     if found is None:
         return [Reply(ctx.t("ann.usage_id", command="/siaran"))]
-    announcement = await repo.get_announcement(ctx.store.db, found[0])
+    announcement = await announcements.get_announcement(ctx.store.db, found[0])
     if announcement is None:
         return [Reply(ctx.t("ann.not_found", id=found[0]))]
     await audit_view(ctx, f"/siaran #{announcement.id}")
-    counts = await repo.broadcast_progress(ctx.store.db, announcement.id)
+    counts = await announcements.broadcast_progress(ctx.store.db, announcement.id)
     return [Reply(staff_line(ctx, announcement, counts))]

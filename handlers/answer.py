@@ -1,12 +1,46 @@
-"""Answering typed questions from what the understanding engine made of them."""
+"""Answering typed questions: the engine's analysis, the bookkeeping, the answer. The assistant
+routes free text here; `ukkbot ask` calls `answer_text` directly."""
 
 from __future__ import annotations
 
-from bot.context import Context
+from dataclasses import dataclass, field, replace
+
+from bot.context import Answer, Context
 from bot.core import Reply
+from bot.store import questions, stats
 from bot.understanding import Analysis
 from handlers import announcements, browse, handover, queue
 from handlers.start import main_menu
+
+
+@dataclass(frozen=True)
+class Answered(Answer):
+    """An answer to typed text, with what the engine made of it (`ukkbot ask --json`)."""
+
+    analysis: Analysis = field(kw_only=True)
+
+
+async def answer_text(ctx: Context, text: str, count: bool = True) -> Answered:
+    """Analyse, count and answer typed text. A stored /bahasa choice wins; otherwise the answer
+    follows the message's language. `ukkbot ask` does not count: its questions are not asked at
+    the office."""
+    analysis = ctx.services.understanding.analyse(text, default_lang=ctx.lang)
+    unanswered = analysis.route == "clarify" or (
+        analysis.route == "unknown" and not analysis.neighbour_id
+    )
+    # One write per typed question: a count per local day for /statistik (no text), and the
+    # normalised text of what the bot could not answer outright.
+    store = ctx.store
+    if count:
+        async with store.transaction() as db:
+            await stats.count_question(db, ctx.today())
+            if unanswered:
+                await questions.record_question(
+                    db, analysis.normalised, analysis.route, store.clock()
+                )
+    if not ctx.lang_chosen:
+        ctx = replace(ctx, lang=analysis.lang)
+    return Answered(await answer_question(ctx, analysis), ctx.lang, analysis=analysis)
 
 
 async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
@@ -18,7 +52,7 @@ async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
             return await browse.show_category(ctx, analysis.category)
         case "clarify" if analysis.candidates:
             options = [browse.topic_option(ctx, topic_id) for topic_id in analysis.candidates]
-            return [Reply(ctx.t("clarify"), (*options, ctx.option("m", "btn.menu")))]
+            return [Reply(ctx.t("clarify"), (*options, ctx.menu_button()))]
         case "queue":
             return await queue.show_queue(ctx, analysis.ticket or "")
         case "announcements":
@@ -31,8 +65,8 @@ async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
         neighbour = next(n for n in ctx.content.neighbours if n.id == analysis.neighbour_id)
         redirect = ctx.content.fill(neighbour.redirect.get(ctx.lang), ctx.lang)
         text = ctx.t("neighbour", redirect=redirect)
-        return [Reply(text, (ctx.option("m", "btn.menu"),))]
+        return [Reply(text, (ctx.menu_button(),))]
     if analysis.suggestions:
         options = [browse.topic_option(ctx, topic_id) for topic_id in analysis.suggestions]
-        return [Reply(ctx.t("fallback_suggest"), (*options, ctx.option("m", "btn.menu")))]
+        return [Reply(ctx.t("fallback_suggest"), (*options, ctx.menu_button()))]
     return [Reply(ctx.t("fallback"), main_menu(ctx))]

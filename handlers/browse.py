@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import actions
 from bot.content.loader import CATEGORIES
 from bot.context import Context
 from bot.core import Location, Option, Reply
@@ -9,29 +10,29 @@ from handlers import statistics
 
 
 def topic_option(ctx: Context, topic_id: str) -> Option:
-    return Option(f"t:{topic_id}", ctx.content.topics[topic_id].title.get(ctx.lang))
+    return Option(f"{actions.TOPIC}:{topic_id}", ctx.content.topics[topic_id].title.get(ctx.lang))
 
 
 async def show_category(ctx: Context, category: str) -> list[Reply]:
     """List the topics of one category as buttons."""
     if category not in CATEGORIES:
-        return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
+        return ctx.unknown_action()
     options = [topic_option(ctx, topic.id) for topic in ctx.content.topics_in(category)]
-    return [Reply(ctx.t(f"category.{category}"), (*options, ctx.option("m", "btn.menu")))]
+    return [Reply(ctx.t(f"category.{category}"), (*options, ctx.menu_button()))]
 
 
 async def show_topic(ctx: Context, topic_id: str) -> list[Reply]:
     """A topic's answer, with related topics, 👍 / 👎 and Back/Menu buttons; the view counted."""
     topic = ctx.content.topics.get(topic_id)
     if topic is None:
-        return [ctx.reply(ctx.t("unknown_topic"), ctx.option("m", "btn.menu"))]
+        return [ctx.reply(ctx.t("unknown_topic"), ctx.menu_button())]
     await statistics.count_view(ctx, topic.id)
     related = [topic_option(ctx, rid) for rid in topic.related]
     options = (
         *related,
         *statistics.feedback_options(ctx, topic.id),
-        ctx.option(f"c:{topic.category}", "btn.back"),
-        ctx.option("m", "btn.menu"),
+        ctx.option(f"{actions.CATEGORY}:{topic.category}", "btn.back"),
+        ctx.menu_button(),
     )
     text = ctx.content.topic_text(topic, ctx.lang)
     if related:

@@ -6,25 +6,23 @@ from __future__ import annotations
 
 import re
 
-import aiosqlite
-
+from bot import actions
 from bot.context import Context
 from bot.core import STAFF_ROLES, Lang, Reply
-from bot.markup import escape_markup
-from bot.outbox import enqueue
-from bot.store import handovers as repo
-from bot.store.queue import add_audit
+from bot.markup import clip, escape_markup
+from bot.store import handovers
+from bot.store.audit import add_audit
+from bot.store.db import Connection
+from bot.store.outbox import enqueue
 from handlers import staff
 from handlers.announcements import CANCEL_WORDS
 from handlers.start import main_menu
 
 REFERENCE = re.compile(r"#H-(\d+)")
 STAFF_LANG: Lang = "id"  # the staff group reads Indonesian
-CANCEL_ACTION = "hx"
 # The forwarded question stays one Telegram message, so a reply to it always carries the
 # reference (a longer text would be split and its later pieces would have none).
 MAX_QUESTION_CHARS = 2000
-ELLIPSIS = "…"
 
 
 def can_hand_over(ctx: Context) -> bool:
@@ -41,7 +39,7 @@ async def talk_to_officer(ctx: Context, arg: str) -> list[Reply]:
         return [Reply(ctx.t("human"), main_menu(ctx))]
     question = arg.strip()
     async with ctx.store.transaction() as db:
-        handover = await repo.open_handover(
+        handover = await handovers.open_handover(
             db,
             ctx.incoming.channel,
             ctx.incoming.chat_key,
@@ -52,7 +50,7 @@ async def talk_to_officer(ctx: Context, arg: str) -> list[Reply]:
         if question:
             await forward(ctx, db, handover, question)
     if not question:
-        cancel = ctx.option(CANCEL_ACTION, "ann.btn_cancel")
+        cancel = ctx.option(actions.CANCEL_HANDOVER, "ann.btn_cancel")
         return [ctx.reply(ctx.t("handover.ask"), cancel)]
     return confirmation(ctx, handover)
 
@@ -62,13 +60,13 @@ async def take_question(ctx: Context, text: str) -> list[Reply] | None:
     now = ctx.store.clock()
     channel, chat_key = ctx.incoming.channel, ctx.incoming.chat_key
     # Read first: every typed message passes here, and almost none is awaited.
-    if await repo.waiting_handover(ctx.store.db, channel, chat_key, now) is None:
+    if await handovers.waiting_handover(ctx.store.db, channel, chat_key, now) is None:
         return None
     async with ctx.store.transaction() as db:
-        handover = await repo.waiting_handover(db, channel, chat_key, now)
+        handover = await handovers.waiting_handover(db, channel, chat_key, now)
         if handover is None:
             return None
-        await repo.stop_waiting(db, handover.id)
+        await handovers.stop_waiting(db, handover.id)
         if text.strip().lower() in CANCEL_WORDS:
             return [Reply(ctx.t("handover.cancelled"), main_menu(ctx))]
         await forward(ctx, db, handover, text)
@@ -78,16 +76,16 @@ async def take_question(ctx: Context, text: str) -> list[Reply] | None:
 async def cancel_handover(ctx: Context, arg: str) -> list[Reply]:
     """The Cancel button while the bot waits for the question."""
     async with ctx.store.transaction() as db:
-        handover = await repo.waiting_handover(
+        handover = await handovers.waiting_handover(
             db, ctx.incoming.channel, ctx.incoming.chat_key, ctx.store.clock()
         )
         if handover is not None:
-            await repo.stop_waiting(db, handover.id)
+            await handovers.stop_waiting(db, handover.id)
     return [Reply(ctx.t("handover.cancelled"), main_menu(ctx))]
 
 
 async def forward(
-    ctx: Context, db: aiosqlite.Connection, handover: repo.Handover, question: str
+    ctx: Context, db: Connection, handover: handovers.Handover, question: str
 ) -> None:
     """The question to the staff group, in the outbox, in the caller's transaction."""
     assert ctx.services.staff_chat is not None
@@ -98,20 +96,16 @@ async def forward(
         ref=handover.reference,
         channel=handover.channel,
         language=handover.lang,
-        body=escape_markup(clip(question.strip())),
+        body=escape_markup(clip(question.strip(), MAX_QUESTION_CHARS)),
     )
     now = ctx.store.clock()
-    await enqueue(db, f"{repo.OUTBOX_KEY}:{handover.id}", channel, chat_key, [Reply(text)], now)
+    await enqueue(
+        db, f"{handovers.OUTBOX_KEY}:{handover.id}", channel, chat_key, [Reply(text)], now
+    )
     ctx.services.outbox_wake.set()
 
 
-def clip(question: str) -> str:
-    if len(question) <= MAX_QUESTION_CHARS:
-        return question
-    return question[: MAX_QUESTION_CHARS - len(ELLIPSIS)] + ELLIPSIS
-
-
-def confirmation(ctx: Context, handover: repo.Handover) -> list[Reply]:
+def confirmation(ctx: Context, handover: handovers.Handover) -> list[Reply]:
     """The reference, the service hours, and whether an officer can read it today."""
     local = ctx.store.clock().astimezone(ctx.services.zone)
     span = ctx.content.office.hours.span(local.weekday())
@@ -132,16 +126,16 @@ async def answer_from_staff_group(ctx: Context) -> list[Reply]:
         return await staff.refuse(ctx, f"answer {found.group(0)}")
     now = ctx.store.clock()
     async with ctx.store.transaction() as db:
-        handover = await repo.get_handover(db, int(found.group(1)))
+        handover = await handovers.get_handover(db, int(found.group(1)))
         if handover is None:
             return [Reply(ctx.content.t("handover.unknown", STAFF_LANG, ref=found.group(0)))]
-        number = await repo.mark_answered(db, handover.id, now)
+        number = await handovers.mark_answered(db, handover.id, now)
         answer = ctx.content.t(
             "handover.answer", handover.lang, ref=handover.reference, body=escape_markup(text)
         )
         await enqueue(
             db,
-            f"{repo.OUTBOX_KEY}:{handover.id}:{number}",
+            f"{handovers.OUTBOX_KEY}:{handover.id}:{number}",
             handover.channel,
             handover.chat_key,
             [Reply(answer)],

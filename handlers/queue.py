@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
+from bot import actions
 from bot.context import Context
 from bot.core import Option, Reply
-from bot.queue.desk import QueueDesk, ServiceView, ticket_text
 from bot.queue.estimate import wait_range
 from bot.queue.state import QueueState, Ticket, parse_ticket
+from bot.queue_desk import QueueDesk, ServiceView, ticket_text
 
 
 def status_text(ctx: Context, state: QueueState, started: bool = True) -> str:
@@ -65,15 +66,17 @@ def queue_options(
     """Refresh (and "remind me" where this channel can send reminders), then the menu."""
     options: list[Option] = []
     if ticket is not None and remind and ctx.incoming.channel in ctx.services.push_channels:
-        options.append(ctx.option(f"r:{ticket}", "queue.btn_remind"))
-    options.append(ctx.option(f"q:{ticket}" if ticket else "q", "queue.btn_status"))
-    options.append(ctx.option("m", "btn.menu"))
+        options.append(ctx.option(f"{actions.REMIND}:{ticket}", "queue.btn_remind"))
+    options.append(
+        ctx.option(f"{actions.QUEUE}:{ticket}" if ticket else actions.QUEUE, "queue.btn_status")
+    )
+    options.append(ctx.menu_button())
     return tuple(options)
 
 
 async def show_queue(ctx: Context, arg: str) -> list[Reply]:
     """Today's queue for every service; `/antrian A-025` shows where that ticket stands."""
-    desk = QueueDesk(ctx.services)
+    desk = ctx.services.queue_desk()
     if arg.strip():
         return await show_ticket(ctx, desk, arg)
     board = await desk.board()
@@ -134,7 +137,7 @@ async def remind_me(ctx: Context, arg: str) -> list[Reply]:
     """`/ingatkan A-025` or the button: a message when the ticket is a few numbers away."""
     if not arg.strip():
         return [ctx.reply(ctx.t("queue.remind_usage"), *queue_options(ctx))]
-    desk = QueueDesk(ctx.services)
+    desk = ctx.services.queue_desk()
     found = await find_view(ctx, desk, arg)
     if isinstance(found, Reply):
         return [found]
@@ -159,7 +162,7 @@ async def remind_me(ctx: Context, arg: str) -> list[Reply]:
 
 async def cancel_reminders(ctx: Context, arg: str) -> list[Reply]:
     """`/batal`: forget today's reminders for this chat."""
-    count = await QueueDesk(ctx.services).cancel_reminders(
+    count = await ctx.services.queue_desk().cancel_reminders(
         ctx.incoming.channel, ctx.incoming.chat_key
     )
     text = ctx.t("queue.cancelled", count=count) if count else ctx.t("queue.nothing_to_cancel")

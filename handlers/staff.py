@@ -9,9 +9,9 @@ from typing import Literal
 from bot.content.models import QueueService
 from bot.context import Context
 from bot.core import Reply
-from bot.queue.desk import Actor, QueueDesk
 from bot.queue.state import MAX_REASON_CHARS, CallNext, Change, QueueError, SetNumber, SetStatus
-from bot.store import queue as repo
+from bot.queue_desk import Actor
+from bot.store import audit, users
 from handlers.queue import queue_options, status_text
 
 ADD_WORDS = frozenset({"tambah", "add"})
@@ -24,7 +24,7 @@ def actor(ctx: Context) -> Actor:
 
 async def refuse(ctx: Context, command: str, key: str = "staff.only") -> list[Reply]:
     """Refuse politely and keep a record of the attempt."""
-    await QueueDesk(ctx.services).audit_refusal(actor(ctx), command)
+    await ctx.services.queue_desk().audit_refusal(actor(ctx), command)
     return [ctx.reply(ctx.t(key), *queue_options(ctx))]
 
 
@@ -32,7 +32,7 @@ async def audit_view(ctx: Context, action: str) -> None:
     """Record that a staff member looked at figures only staff may see."""
     incoming = ctx.incoming
     async with ctx.store.transaction() as db:
-        await repo.add_audit(
+        await audit.add_audit(
             db, ctx.store.clock(), incoming.channel, incoming.user_key, action, "done"
         )
 
@@ -48,7 +48,7 @@ async def change_queue(
     ctx: Context, service: QueueService, change: Change, command: str
 ) -> list[Reply]:
     """Apply a change and confirm the new state, or say why it was refused."""
-    desk = QueueDesk(ctx.services)
+    desk = ctx.services.queue_desk()
     try:
         state = await desk.change(service.letter, change, actor(ctx), command)
     except QueueError as error:
@@ -127,13 +127,13 @@ async def manage_staff(ctx: Context, arg: str) -> list[Reply]:
     now = ctx.store.clock()
     async with ctx.store.transaction() as db:
         if verb in ADD_WORDS:
-            changed = await repo.add_staff(db, channel, user, by, now)
+            changed = await users.add_staff(db, channel, user, by, now)
             key = "staff.added" if changed else "staff.already"
         else:
-            changed = await repo.remove_staff(db, channel, user)
+            changed = await users.remove_staff(db, channel, user)
             key = "staff.removed" if changed else "staff.not_staff"
         if changed:
-            await repo.add_audit(db, now, channel, by, f"/staf {verb} {user}", "done")
+            await audit.add_audit(db, now, channel, by, f"/staf {verb} {user}", "done")
     if changed:
         await ctx.services.staff_changed(channel, user, verb in ADD_WORDS)
     return [ctx.reply(ctx.t(key, user=user))]
@@ -141,7 +141,7 @@ async def manage_staff(ctx: Context, arg: str) -> list[Reply]:
 
 async def staff_list(ctx: Context) -> str:
     """The staff on this channel, one a line (administrators come from the settings)."""
-    users = await repo.list_staff(ctx.store.db, ctx.incoming.channel)
-    if not users:
+    staff = await users.list_staff(ctx.store.db, ctx.incoming.channel)
+    if not staff:
         return ctx.t("staff.list_empty")
-    return "\n".join([ctx.t("staff.list_title", count=len(users)), *(f"- {u}" for u in users)])
+    return "\n".join([ctx.t("staff.list_title", count=len(staff)), *(f"- {u}" for u in staff)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import actions
 from bot.context import Context
 from bot.core import Option, Reply
 from bot.markup import escape_markup
@@ -12,13 +13,13 @@ from handlers import browse
 def main_menu(ctx: Context) -> tuple[Option, ...]:
     """The main menu buttons, in the order the product card fixes; the officer comes last."""
     return (
-        ctx.option("c:paspor", "menu.paspor"),
-        ctx.option("c:wna", "menu.wna"),
-        ctx.option("c:kantor", "menu.kantor"),
-        ctx.option("q", "menu.queue"),
-        ctx.option("a", "menu.announcements"),
-        ctx.option("lang", "menu.language"),
-        ctx.option("h", "menu.officer"),
+        ctx.option(f"{actions.CATEGORY}:paspor", "menu.paspor"),
+        ctx.option(f"{actions.CATEGORY}:wna", "menu.wna"),
+        ctx.option(f"{actions.CATEGORY}:kantor", "menu.kantor"),
+        ctx.option(actions.QUEUE, "menu.queue"),
+        ctx.option(actions.ANNOUNCEMENTS, "menu.announcements"),
+        ctx.option(actions.LANGUAGE, "menu.language"),
+        ctx.option(actions.OFFICER, "menu.officer"),
     )
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import actions
 from bot.chart import week_chart
 from bot.context import Context
 from bot.core import Option, Reply
 from bot.markup import escape_markup
-from bot.store import stats
+from bot.store import questions, stats
 from handlers.staff import audit_view
 
-FEEDBACK_ACTION = "f"  # f:+:<topic>, f:-:<topic>
 VOTES: dict[str, stats.Vote] = {"+": "up", "-": "down"}
 QUESTIONS_SHOWN = 5
 
@@ -21,8 +21,8 @@ QUESTIONS_SHOWN = 5
 def feedback_options(ctx: Context, topic_id: str) -> tuple[Option, ...]:
     """The 👍 / 👎 buttons under a topic's answer."""
     return (
-        ctx.option(f"{FEEDBACK_ACTION}:+:{topic_id}", "feedback.up"),
-        ctx.option(f"{FEEDBACK_ACTION}:-:{topic_id}", "feedback.down"),
+        ctx.option(f"{actions.FEEDBACK}:+:{topic_id}", "feedback.up"),
+        ctx.option(f"{actions.FEEDBACK}:-:{topic_id}", "feedback.down"),
     )
 
 
@@ -37,11 +37,11 @@ async def rate_answer(ctx: Context, arg: str) -> list[Reply]:
     sign, _, topic_id = arg.partition(":")
     vote = VOTES.get(sign)
     if vote is None or topic_id not in ctx.content.topics:
-        return [ctx.reply(ctx.t("unknown_action"), ctx.option("m", "btn.menu"))]
+        return ctx.unknown_action()
     async with ctx.store.transaction() as db:
         await stats.count_vote(db, ctx.today(), topic_id, vote)
     key = "feedback.thanks_up" if vote == "up" else "feedback.thanks_down"
-    return [ctx.reply(ctx.t(key), ctx.option("h", "menu.officer"), ctx.option("m", "btn.menu"))]
+    return [ctx.reply(ctx.t(key), ctx.option(actions.OFFICER, "menu.officer"), ctx.menu_button())]
 
 
 def topic_title(ctx: Context, topic_id: str) -> str:
@@ -85,7 +85,7 @@ async def show_statistics(ctx: Context, arg: str) -> list[Reply]:
     queue calls and pace — and a chart of questions and calls per day."""
     await audit_view(ctx, "/statistik")
     week = await stats.week(ctx.store.db, ctx.today())
-    asked = await ctx.store.top_questions(QUESTIONS_SHOWN)
+    asked = await questions.top_questions(ctx.store.db, ctx.store.clock(), QUESTIONS_SHOWN)
     unanswered = [f"{q.normalised} ({q.count}×)" for q in asked]
     labels = (
         ctx.t("stats.chart_title"),

@@ -105,10 +105,10 @@ class Chat:
         )  # fmt: skip
 
     async def say(self, text: str) -> list[Reply]:
-        return await self.assistant.handle(self.incoming(text=text))
+        return (await self.assistant.handle(self.incoming(text=text))).replies
 
     async def tap(self, action: str) -> list[Reply]:
-        return await self.assistant.handle(self.incoming(action=action))
+        return (await self.assistant.handle(self.incoming(action=action))).replies
 
 
 @pytest.fixture

@@ -167,7 +167,7 @@ async def test_residents_subscribe_and_stop_in_both_languages(
 
 
 async def test_the_web_chat_cannot_subscribe(assistant: Assistant, content: Content) -> None:
-    replies = await assistant.handle(Incoming("web", "s", "s", text="/langganan"))
+    replies = (await assistant.handle(Incoming("web", "s", "s", text="/langganan"))).replies
     assert all_text(replies) == content.t("sub.unavailable", "id")
 
 

@@ -10,6 +10,7 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.core import Incoming
+from bot.store import questions, users
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, option_ids
 
@@ -59,7 +60,8 @@ async def test_language_choice_is_stored_and_used(assistant: Assistant, content:
     await chat.say("/bahasa en")
     replies = await chat.say("/start")
     assert content.t("menu.paspor", "en") in [o.label for r in replies for o in r.options]
-    assert await assistant.services.store.get_language("test", "lang-user") == "en"
+    store = assistant.services.store
+    assert await users.get_language(store.db, "test", "lang-user") == "en"
 
 
 async def test_language_button_flow(chat: Chat) -> None:
@@ -111,16 +113,17 @@ async def test_queue_shows_today_and_announcements_answer_until_their_feature_la
 async def test_a_message_without_text_gets_the_text_only_notice(
     assistant: Assistant, content: Content
 ) -> None:
-    replies = await assistant.handle(Incoming("test", "u9", "u9"))
-    assert all_text(replies) == content.t("unsupported_message", "id")
+    answer = await assistant.handle(Incoming("test", "u9", "u9"))
+    assert all_text(answer.replies) == content.t("unsupported_message", "id")
 
 
 async def test_a_failing_handler_gets_an_apology_and_the_bot_keeps_serving(
     assistant: Assistant, content: Content
 ) -> None:
     await assistant.services.store.close()  # every database call now fails
-    replies = await assistant.handle(Incoming("test", "u1", "u1", text="/start", lang_hint="en"))
-    assert all_text(replies) == content.t("error", "en")
+    answer = await assistant.handle(Incoming("test", "u1", "u1", text="/start", lang_hint="en"))
+    assert all_text(answer.replies) == content.t("error", "en")
+    assert answer.lang == "en"
 
 
 async def test_location_topic_sends_the_map_link(chat: Chat, content: Content) -> None:
@@ -134,7 +137,8 @@ async def test_declined_and_clarified_questions_are_kept_without_who_asked(
     await chat.say("resep rendang padang yang enak")
     await Chat(assistant, user="someone-else").say("resep rendang padang yang enak")
     await chat.say("paspor saya hilang gimana ngurusnya")  # answered: not kept
-    [question] = await assistant.services.store.top_questions()
+    store = assistant.services.store
+    [question] = await questions.top_questions(store.db, clock.now)
     assert question.count == 2 and question.route == "unknown"
     assert "rendang" in question.normalised and "u1" not in question.normalised
 
@@ -143,11 +147,14 @@ async def test_kept_questions_are_forgotten_after_90_days(
     assistant: Assistant, clock: FixedClock
 ) -> None:
     store = assistant.services.store
-    await store.record_question("resep rendang", "unknown")
+    async with store.transaction() as db:
+        await questions.record_question(db, "resep rendang", "unknown", clock.now)
     clock.now += dt.timedelta(days=91)
-    assert await store.top_questions() == []
-    await store.record_question("jadwal kereta", "unknown")
-    assert [q.normalised for q in await store.top_questions()] == ["jadwal kereta"]
+    assert await questions.top_questions(store.db, clock.now) == []
+    async with store.transaction() as db:
+        await questions.record_question(db, "jadwal kereta", "unknown", clock.now)
+    kept = await questions.top_questions(store.db, clock.now)
+    assert [q.normalised for q in kept] == ["jadwal kereta"]
 
 
 async def test_a_bare_category_name_shows_that_category(chat: Chat, content: Content) -> None:

@@ -16,8 +16,7 @@ from bot.content import Content
 from bot.context import Services
 from bot.core import Reply
 from bot.outbox import FIRST_BACKOFF, Blocked, OutboxWorker, RateLimiter
-from bot.store import Store
-from bot.store import announcements as repo
+from bot.store import Store, announcements
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text
 from tests.test_announcements import publish
@@ -92,7 +91,7 @@ async def subscribe_many(store: Store, count: int = SUBSCRIBERS) -> None:
     async with store.transaction() as db:
         for i in range(count):
             lang = "en" if i % 4 == 0 else "id"
-            await repo.subscribe(db, "test", f"chat-{i:04d}", lang, store.clock())
+            await announcements.subscribe(db, "test", f"chat-{i:04d}", lang, store.clock())
 
 
 def worker(

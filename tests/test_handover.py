@@ -13,7 +13,7 @@ from bot.content import Content
 from bot.context import Services
 from bot.core import Incoming, Option, Reply
 from bot.outbox import replies_from_json
-from bot.store import Store
+from bot.store import Store, questions
 from bot.store.retention import forget_expired
 from bot.understanding import Understanding
 from tests.conftest import FixedClock, all_text
@@ -30,7 +30,8 @@ def services(content: Content, store: Store, understanding: Understanding) -> Se
 
 async def say(assistant: Assistant, text: str, user: str = "7", **kw: str) -> list[Reply]:
     chat = kw.pop("chat", user)
-    return await assistant.handle(Incoming("test", user, chat, text=text, **kw))  # type: ignore[arg-type]
+    answer = await assistant.handle(Incoming("test", user, chat, text=text, **kw))  # type: ignore[arg-type]
+    return answer.replies
 
 
 async def outbox(store: Store) -> list[tuple[str, str, list[Reply]]]:
@@ -66,7 +67,7 @@ def with_menu(content: Content, text: str) -> list[Reply]:
 async def test_the_officer_button_asks_then_passes_the_question_on(
     assistant: Assistant, content: Content, store: Store
 ) -> None:
-    asked = await assistant.handle(Incoming("test", "7", "7", action="h"))
+    asked = (await assistant.handle(Incoming("test", "7", "7", action="h"))).replies
     cancel = Option("hx", content.t("ann.btn_cancel", "id"))
     assert asked == [Reply(content.t("handover.ask", "id"), (cancel,))]
     done = await say(assistant, "Kapan paspor saya jadi?")
@@ -126,7 +127,7 @@ async def test_the_cancel_button_stops_the_wait_so_the_next_message_is_a_questio
     assistant: Assistant, content: Content, store: Store
 ) -> None:
     await say(assistant, "/petugas")
-    cancelled = await assistant.handle(Incoming("test", "7", "7", action="hx"))
+    cancelled = (await assistant.handle(Incoming("test", "7", "7", action="hx"))).replies
     assert cancelled == with_menu(content, content.t("handover.cancelled", "id"))
     answer = all_text(await say(assistant, "syarat paspor baru"))
     assert answer.startswith(topic_answer(content, "paspor-baru"))
@@ -137,9 +138,9 @@ async def test_without_a_staff_group_the_button_says_how_to_reach_the_office(
     services: Services, content: Content
 ) -> None:
     plain = Assistant(dataclasses.replace(services, staff_chat=None))
-    replies = await plain.handle(Incoming("test", "7", "7", action="h"))
+    replies = (await plain.handle(Incoming("test", "7", "7", action="h"))).replies
     assert replies == with_menu(content, content.t("human", "id"))
-    web = await Assistant(services).handle(Incoming("web", "s", "s", text="/petugas"))
+    web = (await Assistant(services).handle(Incoming("web", "s", "s", text="/petugas"))).replies
     assert all_text(web) == content.t("human", "id")
 
 
@@ -180,7 +181,7 @@ async def test_a_staff_reply_without_text_or_to_an_unknown_reference_sends_nothi
         "handover.forward", "id", ref="#H-0001", channel="test", language="id", body="x"
     )
     sticker = Incoming("test", "55", "-100", reply_to=forwarded, role="admin")
-    assert await assistant.handle(sticker) == []
+    assert (await assistant.handle(sticker)).replies == []
     stale = forwarded.replace("#H-0001", "#H-0099")
     unknown = await say(assistant, "Jawaban", user="55", chat="-100", reply_to=stale, role="admin")
     assert unknown == [Reply(content.t("handover.unknown", "id", ref="#H-0099"))]
@@ -203,7 +204,8 @@ async def test_the_hourly_sweep_forgets_old_hand_overs_even_when_no_new_one_star
     assistant: Assistant, store: Store, clock: FixedClock
 ) -> None:
     await say(assistant, "/petugas Pertanyaan lama")
-    await store.record_question("resep rendang", "unknown")
+    async with store.transaction() as db:
+        await questions.record_question(db, "resep rendang", "unknown", clock.now)
     clock.now += dt.timedelta(days=89)
     await say(assistant, "/petugas Pertanyaan kedua", user="8")
     await forget_expired(store)

@@ -12,10 +12,11 @@ import pytest
 from bot.content import Content
 from bot.context import Services
 from bot.core import Reply
-from bot.outbox import BATCH, FIRST_BACKOFF, MAX_ATTEMPTS, MAX_BACKOFF, OutboxWorker, enqueue
-from bot.queue.desk import Actor, QueueDesk
+from bot.outbox import BATCH, FIRST_BACKOFF, MAX_ATTEMPTS, MAX_BACKOFF, OutboxWorker
 from bot.queue.state import CallNext, Report, SetNumber, Ticket
+from bot.queue_desk import Actor, QueueDesk
 from bot.store import Store
+from bot.store.outbox import enqueue
 from bot.understanding import Understanding
 from tests.conftest import FixedClock
 
@@ -38,7 +39,7 @@ class RecordingSender:
 
 @pytest.fixture
 def desk(services: Services) -> QueueDesk:
-    return QueueDesk(services)
+    return services.queue_desk()
 
 
 async def serving(desk: QueueDesk, letter: str = "A") -> int:
@@ -85,7 +86,7 @@ async def test_a_reminder_is_sent_exactly_once_even_across_a_restart(
     path = tmp_path / "restart.sqlite3"
     store = await Store.open(path, clock=clock)
     services = Services(content, store, understanding, push_channels=frozenset({"test"}))
-    desk = QueueDesk(services)
+    desk = services.queue_desk()
     before = RecordingSender()
     assert await OutboxWorker(store, {"test": before}).drain() == 0
     await desk.remind(Ticket("A", 10), "test", "chat-9", "en")
@@ -98,8 +99,10 @@ async def test_a_reminder_is_sent_exactly_once_even_across_a_restart(
     sender = RecordingSender()
     worker = OutboxWorker(store, {"test": sender})
     assert await worker.drain() == 1
-    await QueueDesk(Services(content, store, understanding)).change(
-        "A", CallNext(), STAFF, "/panggil A"
+    await (
+        Services(content, store, understanding)
+        .queue_desk()
+        .change("A", CallNext(), STAFF, "/panggil A")
     )
     assert await worker.drain() == 0
     [(chat_key, [reply])] = sender.sent
@@ -153,8 +156,10 @@ async def test_the_board_follows_changes_made_by_another_process(
 ) -> None:
     assert await serving(desk) == 0  # now cached
     other = await Store.open(tmp_path / "bot.sqlite3", clock=clock)  # the store fixture's file
-    await QueueDesk(Services(services.content, other, services.understanding)).change(
-        "A", SetNumber(9), STAFF, "/set A 9"
+    await (
+        Services(services.content, other, services.understanding)
+        .queue_desk()
+        .change("A", SetNumber(9), STAFF, "/set A 9")
     )
     await other.close()
     assert await serving(desk) == 9

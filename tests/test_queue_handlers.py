@@ -10,8 +10,8 @@ from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
 from bot.core import Incoming, Reply
-from bot.queue.desk import Actor, QueueDesk
 from bot.queue.state import Report
+from bot.queue_desk import Actor
 from bot.store import Store
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, audit, option_ids
@@ -171,9 +171,9 @@ async def test_the_web_chat_offers_no_reminder_it_cannot_send(
     content: Content, store: Store, understanding: Understanding
 ) -> None:
     web = Assistant(Services(content, store, understanding))
-    replies = await web.handle(Incoming("web", "s", "s", text="/antrian A-025"))
+    replies = (await web.handle(Incoming("web", "s", "s", text="/antrian A-025"))).replies
     assert "r:A-025" not in option_ids(replies)
-    replies = await web.handle(Incoming("web", "s", "s", text="/ingatkan A-025"))
+    replies = (await web.handle(Incoming("web", "s", "s", text="/ingatkan A-025"))).replies
     assert all_text(replies) == content.t("queue.remind_unavailable", "id", ticket="A-025")
 
 
@@ -209,7 +209,7 @@ async def test_the_board_gives_a_wait_range_from_the_machines_count_of_waiting_t
     for _ in range(5):
         clock.now += dt.timedelta(minutes=4)
         await officer.say("/panggil A")
-    await QueueDesk(services).change("A", Report(5, last_issued=12), Actor("api", "m"), "report")
+    await services.queue_desk().change("A", Report(5, last_issued=12), Actor("api", "m"), "report")
     text = all_text(await resident.say("/antrian"))
     waiting = content.t("queue.waiting", "id", count=7, low=24, high=48)  # 8 × 4 min × 0.75–1.5
     assert f"{line(content, 'sekarang dilayani A-005')} · {waiting}\n" in text

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.clock import day_end, local_day
 from bot.queue.estimate import minutes_per_number, wait_range
 from bot.queue.state import (
     Call,
@@ -19,8 +20,6 @@ from bot.queue.state import (
     SetStatus,
     Ticket,
     apply,
-    day_end,
-    local_day,
     parse_ticket,
 )
 

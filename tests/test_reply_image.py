@@ -9,7 +9,7 @@ from bot.channels.web import reply_json
 from bot.channels.whatsapp import Labels, render
 from bot.content import Content
 from bot.core import Option, Reply
-from bot.outbox import replies_from_json, replies_to_json
+from bot.store.outbox import replies_from_json, replies_to_json
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
 CHART = Reply("Figures", (Option("m", "Menu"),), image=PNG)

@@ -11,8 +11,8 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.queue.desk import Actor, QueueDesk
 from bot.queue.state import CallNext
+from bot.queue_desk import Actor
 from bot.store import Store
 from tests.conftest import Chat, FixedClock, all_text, option_ids
 
@@ -57,7 +57,7 @@ async def test_votes_and_views_are_counted_per_topic_and_day_without_a_user(
 async def test_statistics_show_the_week_and_a_readable_png_chart(
     officer: Chat, resident: Chat, services: Services, clock: FixedClock, content: Content
 ) -> None:
-    desk = QueueDesk(services)
+    desk = services.queue_desk()
     for minutes in (0, 6, 10):
         clock.now = dt.datetime(2026, 11, 30, 2, minutes, tzinfo=dt.UTC)
         await desk.change("A", CallNext(), Actor("test", "100"), "/panggil A")

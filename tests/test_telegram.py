@@ -11,13 +11,20 @@ import pytest
 from telegram import Update
 
 from bot.app import App, build_app
-from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels import Connectors
+from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import load_settings
 from bot.content import Content
 from bot.core import Reply
 from bot.markup import to_plain, to_telegram_html
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 from tests.fake_telegram import BOT_USER, FakeBotApi, callback_update, retry_after, text_update
+
+
+def telegram_of(app: App) -> TelegramChannel:
+    channel = app.channel(CHANNEL)
+    assert isinstance(channel, TelegramChannel)
+    return channel
 
 
 class Harness:
@@ -41,17 +48,15 @@ async def make_harness(
         ADMIN_TELEGRAM_IDS="42",
         **settings,
     )
-    app = await build_app(settings, clock=clock, with_telegram=False, understanding=ENGINE)
     api = api or FakeBotApi()
     sleeps: list[float] = []
 
     async def record_sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
-    channel = TelegramChannel(
-        build_application(settings, request=api), app.assistant, settings, sleep=record_sleep
-    )
-    app.telegram = channel
+    connectors = Connectors(telegram_request=api, sleep=record_sleep)
+    app = await build_app(settings, clock=clock, understanding=ENGINE, connectors=connectors)
+    channel = telegram_of(app)
     await channel.application.initialize()
     return Harness(app, channel, api, sleeps)
 
@@ -178,11 +183,8 @@ async def test_webhook_refuses_a_wrong_or_missing_secret_and_accepts_the_right_o
         DATABASE_PATH=tmp_path / "wh.sqlite3",
         CONTENT_DIR=CONTENT_DIR,
     )
-    app = await build_app(settings, clock=clock, with_telegram=False, understanding=ENGINE)
-    api = FakeBotApi()
-    app.telegram = TelegramChannel(
-        build_application(settings, request=api), app.assistant, settings
-    )
+    connectors = Connectors(telegram_request=FakeBotApi())
+    app = await build_app(settings, clock=clock, understanding=ENGINE, connectors=connectors)
     transport = httpx.ASGITransport(app=build_http(app))
     update = text_update(1, 7, "/start")
     try:
@@ -199,7 +201,7 @@ async def test_webhook_refuses_a_wrong_or_missing_secret_and_accepts_the_right_o
                 headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
             )
         assert (missing.status_code, wrong.status_code, right.status_code) == (403, 403, 200)
-        queued = app.telegram.application.update_queue
+        queued = telegram_of(app).application.update_queue
         assert queued.qsize() == 1 and (await queued.get()).update_id == 1
     finally:
         await app.close()

@@ -14,9 +14,12 @@ import httpx
 import pytest
 
 from bot.app import App, build_app, build_http
+from bot.channels import Connectors
 from bot.channels.whatsapp import OutsideWindow, RedactVerifyToken, WhatsAppChannel
 from bot.config import SettingsError, load_settings
+from bot.context import Answer
 from bot.core import Incoming, Reply
+from bot.store import whatsapp
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 from tests.fake_whatsapp import (
     FakeGraphApi,
@@ -48,8 +51,9 @@ class Harness:
 
     @property
     def channel(self) -> WhatsAppChannel:
-        assert self.app.whatsapp is not None
-        return self.app.whatsapp
+        channel = self.app.channel("whatsapp")
+        assert isinstance(channel, WhatsAppChannel)
+        return channel
 
     async def post(self, body: bytes, signed_with: str | None = SECRET) -> httpx.Response:
         """Deliver a body and wait until it has been handled."""
@@ -95,10 +99,10 @@ async def make_harness(
     app = await build_app(
         whatsapp_settings(db, **extra),
         clock=clock,
-        with_telegram=False,
         understanding=ENGINE,
-        whatsapp_http=httpx.AsyncClient(transport=graph.transport()),
-        sleep=record_sleep,
+        connectors=Connectors(
+            http=httpx.AsyncClient(transport=graph.transport()), sleep=record_sleep
+        ),
     )
     return Harness(app, graph, sleeps)
 
@@ -195,7 +199,6 @@ async def test_no_whatsapp_route_without_settings(tmp_path: Path, clock: FixedCl
     app = await build_app(
         load_settings(DATABASE_PATH=tmp_path / "n.sqlite3", CONTENT_DIR=CONTENT_DIR),
         clock=clock,
-        with_telegram=False,
         understanding=ENGINE,
     )
     transport = httpx.ASGITransport(app=build_http(app))
@@ -278,18 +281,18 @@ async def test_redelivery_after_a_restart_is_answered_once(
 
 async def test_inbound_message_opens_the_24_hour_window(wa: Harness) -> None:
     store = wa.app.services.store
-    assert await store.whatsapp_last_inbound(PERSON) is None
+    assert await whatsapp.last_inbound(store.db, PERSON) is None
     await wa.post(payload("status"))
-    assert await store.whatsapp_last_inbound(PERSON) is None
+    assert await whatsapp.last_inbound(store.db, PERSON) is None
     await wa.post(payload("image"))
-    assert await store.whatsapp_last_inbound(PERSON) == SENT_AT
+    assert await whatsapp.last_inbound(store.db, PERSON) == SENT_AT
 
 
 async def test_admin_number_gets_the_admin_role(wa: Harness) -> None:
     seen: list[Incoming] = []
     handle = wa.app.assistant.handle
 
-    async def spy(incoming: Incoming) -> list[Reply]:
+    async def spy(incoming: Incoming) -> Answer:
         seen.append(incoming)
         return await handle(incoming)
 
@@ -349,7 +352,7 @@ async def test_outside_window_error_is_recorded_not_retried(
     try:
         await harness.post(payload("template_button"))
         assert len(graph.requests) == 1 and harness.sleeps == []
-        assert await harness.app.services.store.whatsapp_last_inbound(PERSON) is None
+        assert await whatsapp.last_inbound(harness.app.services.store.db, PERSON) is None
     finally:
         await harness.close()
 
@@ -361,19 +364,25 @@ async def test_failed_status_for_a_closed_window_is_recorded(
     await wa.post(payload("image"))
     clock.now = SENT_AT + dt.timedelta(hours=20)
     assert (await wa.post(payload("status_failed"))).status_code == 200
-    assert await store.whatsapp_last_inbound(PERSON) is None
+    assert await whatsapp.last_inbound(store.db, PERSON) is None
     clock.now += dt.timedelta(hours=1)
-    await store.record_whatsapp_inbound(PERSON, clock.now)  # they write again: open once more
-    assert await store.whatsapp_last_inbound(PERSON) == clock.now
+    async with store.transaction() as db:  # they write again: open once more
+        await whatsapp.record_inbound(db, PERSON, clock.now)
+    assert await whatsapp.last_inbound(store.db, PERSON) == clock.now
 
 
 async def test_message_ids_are_kept_30_days_then_forgotten(wa: Harness, clock: FixedClock) -> None:
     store = wa.app.services.store
-    assert await store.claim_whatsapp_message("wamid.a") is True
-    assert await store.claim_whatsapp_message("wamid.a") is False
+
+    async def claim(wamid: str) -> bool:
+        async with store.transaction() as db:
+            return await whatsapp.claim_message(db, wamid, clock.now)
+
+    assert await claim("wamid.a") is True
+    assert await claim("wamid.a") is False
     clock.now += dt.timedelta(days=31)
-    assert await store.claim_whatsapp_message("wamid.b") is True
-    assert await store.claim_whatsapp_message("wamid.a") is True
+    assert await claim("wamid.b") is True
+    assert await claim("wamid.a") is True
 
 
 async def test_other_graph_errors_are_not_retried(tmp_path: Path, clock: FixedClock) -> None:
@@ -486,7 +495,7 @@ async def test_window_closed_by_whatsapp_falls_back_to_the_template(
 async def test_outbox_sends_on_whatsapp_and_records_a_closed_window_as_skipped(
     wa: Harness, clock: FixedClock
 ) -> None:
-    from bot.outbox import enqueue
+    from bot.store.outbox import enqueue
 
     await wa.post(payload("image"))  # PERSON wrote: their window opens
     wa.graph.requests.clear()

@@ -44,11 +44,10 @@ async def run_console(
     lang_hint: str | None = None,
 ) -> None:
     """Read lines until end of input, answering each."""
-    text, options = render(
-        await assistant.handle(
-            Incoming("console", USER_KEY, USER_KEY, text="/start", lang_hint=lang_hint)
-        )
+    answer = await assistant.handle(
+        Incoming("console", USER_KEY, USER_KEY, text="/start", lang_hint=lang_hint)
     )
+    text, options = render(answer.replies)
     write(text)
     while True:
         try:
@@ -57,5 +56,6 @@ async def run_console(
             return
         if not line.strip():
             continue
-        text, options = render(await assistant.handle(to_incoming(line, options, lang_hint)))
+        answer = await assistant.handle(to_incoming(line, options, lang_hint))
+        text, options = render(answer.replies)
         write(text)

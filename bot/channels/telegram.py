@@ -13,10 +13,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -38,19 +39,19 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.assistant import Assistant
+from bot.assistant import COMMANDS, STAFF_COMMANDS, Assistant, Command
+from bot.channels import Channel, Connectors
 from bot.config import Settings
 from bot.content import Content
 from bot.core import LANGS, Incoming, Reply, Role, lang_from_hint
 from bot.limits import TELEGRAM_TEXT
 from bot.markup import split_text, to_telegram_html
-from bot.outbox import Blocked
-from bot.store.queue import list_staff
-from handlers import COMMANDS, STAFF_COMMANDS, Command
+from bot.outbox import Blocked, Sender
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+WEBHOOK_PATH = "/webhooks/telegram"  # when TELEGRAM_WEBHOOK_URL has no path
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_SEND_ATTEMPTS = 5
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -78,8 +79,10 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-class TelegramChannel:
+class TelegramChannel(Channel):
     """Owns the PTB Application and turns its updates into calls of the Assistant."""
+
+    name = CHANNEL
 
     def __init__(
         self,
@@ -99,7 +102,6 @@ class TelegramChannel:
             MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, self.on_other)
         )
         application.add_error_handler(self.on_error)
-        assistant.services.staff_listeners.append(self.on_staff_change)
 
     @property
     def content(self) -> Content:
@@ -131,10 +133,10 @@ class TelegramChannel:
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A typed message or /command."""
         assert update.effective_message is not None and update.effective_chat is not None
-        replies = await self.assistant.handle(
+        answer = await self.assistant.handle(
             self._incoming(update, text=update.effective_message.text)
         )
-        await self.send(update.effective_chat.id, replies)
+        await self.send(update.effective_chat.id, answer.replies)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button tap: answer the callback (or the client spins), then handle the action."""
@@ -143,15 +145,15 @@ class TelegramChannel:
         await self._retry(query.answer)
         if update.effective_chat is None or not query.data:
             return
-        replies = await self.assistant.handle(self._incoming(update, action=query.data))
-        await self.send(update.effective_chat.id, replies)
+        answer = await self.assistant.handle(self._incoming(update, action=query.data))
+        await self.send(update.effective_chat.id, answer.replies)
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice notes…: we can only read text."""
         if update.effective_chat is None or update.effective_user is None:
             return
-        replies = await self.assistant.handle(self._incoming(update))
-        await self.send(update.effective_chat.id, replies)
+        answer = await self.assistant.handle(self._incoming(update))
+        await self.send(update.effective_chat.id, answer.replies)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log without personal data; apologise to the person when we know the chat."""
@@ -213,7 +215,7 @@ class TelegramChannel:
         get the public commands; each administrator's and staff member's chat also the staff
         ones (a chat scope), so residents never see them."""
         await self._publish_menu(COMMANDS)
-        staff = await list_staff(self.assistant.services.store.db, CHANNEL)
+        staff = await self.assistant.staff(CHANNEL)
         for chat_id in sorted({*self._admins, *(int(user) for user in staff)}):
             await self._publish_menu((*COMMANDS, *STAFF_COMMANDS), BotCommandScopeChat(chat_id))
 
@@ -228,9 +230,13 @@ class TelegramChannel:
             ]
             await self._retry(partial(bot.set_my_commands, menu, scope=scope, language_code=lang))
 
-    async def on_staff_change(self, channel: str, user_key: str, is_staff: bool) -> None:
+    @property
+    def sender(self) -> Sender:
+        return self
+
+    async def staff_changed(self, user_key: str, is_staff: bool) -> None:
         """Show the staff commands in a new staff member's menu, or take them away."""
-        if channel != CHANNEL or not user_key.isdecimal():
+        if not user_key.isdecimal():
             return
         scope = BotCommandScopeChat(int(user_key))
         try:
@@ -269,6 +275,11 @@ class TelegramChannel:
             await app.stop()
         await app.shutdown()
 
+    def routes(self) -> list[BaseRoute]:
+        """In webhook mode, Telegram's webhook on our server; polling needs none."""
+        url = self.settings.TELEGRAM_WEBHOOK_URL
+        return [self.webhook_route(urlparse(url).path or WEBHOOK_PATH)] if url else []
+
     def webhook_route(self, path: str) -> Route:
         """POST endpoint for Telegram's webhook; 403 unless the secret header matches."""
         secret = self.settings.TELEGRAM_WEBHOOK_SECRET
@@ -303,3 +314,13 @@ def build_application(
     if settings.TELEGRAM_WEBHOOK_URL:
         builder = builder.updater(None)
     return builder.build()
+
+
+def from_settings(
+    settings: Settings, assistant: Assistant, connectors: Connectors
+) -> TelegramChannel | None:
+    """The Telegram channel when TELEGRAM_BOT_TOKEN is set."""
+    if settings.TELEGRAM_BOT_TOKEN is None:
+        return None
+    application = build_application(settings, connectors.telegram_request)
+    return TelegramChannel(application, assistant, settings, sleep=connectors.sleep)

@@ -9,9 +9,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.assistant import Assistant
+from bot.channels import Channel, Connectors
+from bot.config import Settings
 from bot.core import MAX_ACTION_BYTES, Incoming, Reply
 from bot.markup import to_plain
 
@@ -83,7 +85,24 @@ def web_routes(assistant: Assistant) -> list[Route]:
         incoming = parse_chat(body, accept.split(",")[0].strip() or None)
         if isinstance(incoming, str):
             return _bad(incoming)
-        replies = await assistant.handle(incoming)
-        return JSONResponse({"replies": [reply_json(r) for r in replies]})
+        answer = await assistant.handle(incoming)
+        return JSONResponse({"replies": [reply_json(r) for r in answer.replies]})
 
     return [Route("/", chat_page), Route("/api/chat", chat_api, methods=["POST"])]
+
+
+class WebChannel(Channel):
+    """The web chat: answers on its page only, so it offers no sender."""
+
+    name = CHANNEL
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def routes(self) -> list[BaseRoute]:
+        return list(web_routes(self.assistant))
+
+
+def from_settings(settings: Settings, assistant: Assistant, connectors: Connectors) -> WebChannel:
+    """Always on: the page needs no settings."""
+    return WebChannel(assistant)

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, replace
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 Status = Literal["open", "paused", "closed"]
 STATUSES: tuple[Status, ...] = ("open", "paused", "closed")
@@ -34,16 +33,6 @@ def parse_ticket(text: str) -> Ticket | None:
     if match is None or not 0 < int(match.group(2)) <= MAX_NUMBER:
         return None
     return Ticket(match.group(1).upper(), int(match.group(2)))
-
-
-def local_day(moment: dt.datetime, zone: ZoneInfo) -> dt.date:
-    """The queue day a moment belongs to: the date in the office's time zone."""
-    return moment.astimezone(zone).date()
-
-
-def day_end(day: dt.date, zone: ZoneInfo) -> dt.datetime:
-    """Local midnight after `day`, in UTC: when that day's reminders stop counting."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """SQLite store behind one narrow interface; migrations in migrations/NNN_*.sql run at open."""
 
-from bot.store.db import Store, utcnow
+from bot.clock import utcnow
+from bot.store.db import Store
 
 __all__ = ["Store", "utcnow"]

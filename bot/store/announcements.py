@@ -1,23 +1,24 @@
 """Announcement tables: announcements, the drafting conversation, subscriptions and the
 broadcast rows in the outbox.
 
-Functions take the connection, like bot/store/queue.py: writes run inside the caller's
-`store.transaction()`.
+Functions take the connection, like every table module: writes run inside the caller's
+`store.transaction()`. The broadcast rows themselves live in the outbox (bot/store/outbox.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal
 
 import aiosqlite
 
 from bot.core import Lang
+from bot.store import outbox
 from bot.store.db import as_text
 
 Step = Literal["text_id", "text_en", "expiry", "confirm"]
-OUTCOMES = ("sent", "failed", "skipped", "expired")
 BROADCAST_KEY = "ann"  # outbox keys: ann:<id>:<channel>:<chat>
 SUMMARY_KEY = "annsum"  # the creator's summary: annsum:<id>
 LIST_LIMIT = 20
@@ -183,11 +184,7 @@ async def end_announcement(
 
 async def delete_announcement(db: aiosqlite.Connection, announcement_id: int) -> bool:
     """Delete it and any of its broadcast that has not gone out yet."""
-    prefix = broadcast_prefix(announcement_id)
-    await db.execute(
-        "DELETE FROM outbox WHERE done_at IS NULL AND key >= ? AND key < ?",
-        (prefix, prefix[:-1] + ";"),
-    )
+    await outbox.delete_unsent(db, broadcast_prefix(announcement_id))
     cursor = await db.execute("DELETE FROM announcements WHERE id = ?", (announcement_id,))
     return cursor.rowcount == 1
 
@@ -233,56 +230,25 @@ async def enqueue_broadcast(
     db: aiosqlite.Connection,
     announcement_id: int,
     replies: dict[Lang, str],
-    channels: frozenset[str],
+    channels: AbstractSet[str],
     now: dt.datetime,
 ) -> int:
-    """One outbox row per active subscriber on `channels`, in one statement (no subscriber list
-    is held in memory), in the language the person chose last (/bahasa) or subscribed in;
-    `replies` is the outbox JSON per language. How many rows were added."""
-    marks = ", ".join("?" * len(channels))
-    cursor = await db.execute(
-        "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at) "
-        "SELECT ? || s.channel || ':' || s.chat_key, s.channel, s.chat_key, "
-        "CASE coalesce(u.language, s.language) WHEN 'en' THEN ? ELSE ? END, ? "
-        "FROM subscriptions s LEFT JOIN users u "
-        "ON u.channel = s.channel AND u.user_key = s.chat_key "
-        f"WHERE s.active = 1 AND s.channel IN ({marks}) ORDER BY s.changed_at",
-        (
-            broadcast_prefix(announcement_id),
-            replies["en"],
-            replies["id"],
-            as_text(now),
-            *sorted(channels),
-        ),
+    """One outbox row per active subscriber on `channels` (see outbox.enqueue_for_subscribers);
+    how many were added."""
+    added = await outbox.enqueue_for_subscribers(
+        db, broadcast_prefix(announcement_id), replies, channels, now
     )
     await db.execute(
         "UPDATE announcements SET broadcast_at = ? WHERE id = ?", (as_text(now), announcement_id)
     )
-    return max(cursor.rowcount, 0)
+    return added
 
 
 async def broadcast_pending(db: aiosqlite.Connection, announcement_id: int) -> bool:
-    """Whether any row of the broadcast is still to be sent. Read through the index of pending
-    rows: the worker goes in id order, so the first pending row is usually this broadcast's next
-    one; counting by key would read every row already done, once per row (quadratic)."""
-    prefix = broadcast_prefix(announcement_id)
-    rows = await db.execute_fetchall(
-        "SELECT 1 FROM outbox INDEXED BY outbox_pending WHERE done_at IS NULL "
-        "AND key >= ? AND key < ? LIMIT 1",
-        (prefix, prefix[:-1] + ";"),
-    )
-    return bool(rows)
+    """Whether any row of the broadcast is still to be sent."""
+    return await outbox.any_pending(db, broadcast_prefix(announcement_id))
 
 
 async def broadcast_progress(db: aiosqlite.Connection, announcement_id: int) -> dict[str, int]:
     """Rows of the broadcast by outcome, with "pending" for those not done yet."""
-    prefix = broadcast_prefix(announcement_id)
-    rows = await db.execute_fetchall(
-        "SELECT coalesce(outcome, 'pending') AS outcome, COUNT(*) AS n FROM outbox "
-        "WHERE key >= ? AND key < ? GROUP BY 1",
-        (prefix, prefix[:-1] + ";"),
-    )
-    counts = dict.fromkeys(("sent", "failed", "skipped", "expired", "pending"), 0)
-    for row in rows:
-        counts[row["outcome"]] = counts.get(row["outcome"], 0) + row["n"]
-    return counts
+    return await outbox.progress(db, broadcast_prefix(announcement_id))

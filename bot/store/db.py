@@ -1,7 +1,9 @@
-"""The aiosqlite connection, its migrations and the repository methods the handlers use.
+"""The aiosqlite connection, its transactions and migrations: nothing about any one table.
 
-One connection per process, WAL mode, writes in short transactions. Times are stored as UTC
-ISO-8601 text.
+One module per table family (users, questions, whatsapp, audit, outbox, queue, announcements,
+handovers, stats) is the only code that reads or writes those tables; its functions take the
+connection, so writes run inside the caller's `store.transaction()`. One connection per process,
+WAL mode, writes in short transactions. Times are stored as UTC ISO-8601 text.
 """
 
 from __future__ import annotations
@@ -10,32 +12,19 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from bot.core import Lang
+from bot.clock import Clock, utcnow
 
-Clock = Callable[[], dt.datetime]
 T = TypeVar("T")
-QUESTION_RETENTION = dt.timedelta(days=90)
-# Meta retries a webhook delivery for up to 7 days; ids are kept well beyond that.
-WHATSAPP_ID_RETENTION = dt.timedelta(days=30)
-
-
-@dataclass(frozen=True)
-class AskedQuestion:
-    normalised: str
-    route: str
-    count: int
-    last_seen: str
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+# What the table modules of this package hand each other; nothing outside bot/store/ needs
+# aiosqlite itself.
+Connection = aiosqlite.Connection
+Row = aiosqlite.Row
 
 
 def as_text(moment: dt.datetime) -> str:
@@ -76,7 +65,7 @@ class Store:
 
     @property
     def db(self) -> aiosqlite.Connection:
-        """The connection, for the repository modules of this package (queue, outbox)."""
+        """The connection: pass it to the table modules' reads (writes take a transaction)."""
         return self._db
 
     @property
@@ -171,113 +160,6 @@ class Store:
             finally:
                 self._writer = None
 
-    def _now(self) -> str:
-        return as_text(self.clock())
-
     async def ping(self) -> bool:
         async with self._db.execute("SELECT 1") as cursor:
             return await cursor.fetchone() is not None
-
-    async def touch_user(self, channel: str, user_key: str) -> None:
-        """Record that someone used the bot (first and last seen)."""
-        now = self._now()
-        # In a transaction of its own: a bare statement would land in another task's open one.
-        async with self.transaction() as db:
-            await db.execute(
-                "INSERT INTO users (channel, user_key, first_seen, last_seen) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (channel, user_key) DO UPDATE SET last_seen = excluded.last_seen",
-                (channel, user_key, now, now),
-            )
-
-    async def get_language(self, channel: str, user_key: str) -> Lang | None:
-        rows = await self._db.execute_fetchall(
-            "SELECT language FROM users WHERE channel = ? AND user_key = ?", (channel, user_key)
-        )
-        row = next(iter(rows), None)
-        if row is None or row["language"] not in ("id", "en"):
-            return None
-        return "en" if row["language"] == "en" else "id"
-
-    async def set_language(self, channel: str, user_key: str, language: Lang) -> None:
-        now = self._now()
-        async with self.transaction() as db:
-            await db.execute(
-                "INSERT INTO users (channel, user_key, language, first_seen, last_seen) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, user_key) "
-                "DO UPDATE SET language = excluded.language, last_seen = excluded.last_seen",
-                (channel, user_key, language, now, now),
-            )
-
-    async def record_question(self, normalised: str, route: str) -> None:
-        """Count a question the bot declined or clarified; forget ones unseen for 90 days."""
-        now = self.clock().astimezone(dt.UTC)
-        stamp = now.isoformat(timespec="seconds")
-        cutoff = (now - QUESTION_RETENTION).isoformat(timespec="seconds")
-        async with self.transaction() as db:
-            await db.execute("DELETE FROM questions WHERE last_seen < ?", (cutoff,))
-            await db.execute(
-                "INSERT INTO questions (normalised, route, first_seen, last_seen) "
-                "VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (normalised, route) DO UPDATE "
-                "SET count = count + 1, last_seen = excluded.last_seen",
-                (normalised[:300], route, stamp, stamp),
-            )
-
-    async def top_questions(self, limit: int = 20) -> list[AskedQuestion]:
-        """The most frequent unanswered or clarified questions still kept."""
-        cutoff = (self.clock().astimezone(dt.UTC) - QUESTION_RETENTION).isoformat(
-            timespec="seconds"
-        )
-        async with self._db.execute(
-            "SELECT normalised, route, count, last_seen FROM questions WHERE last_seen >= ? "
-            "ORDER BY count DESC, last_seen DESC LIMIT ?",
-            (cutoff, limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            AskedQuestion(r["normalised"], r["route"], r["count"], r["last_seen"]) for r in rows
-        ]
-
-    async def claim_whatsapp_message(self, wamid: str) -> bool:
-        """Record a WhatsApp message id; False when it was recorded before (a redelivery)."""
-        now = self.clock().astimezone(dt.UTC)
-        cutoff = (now - WHATSAPP_ID_RETENTION).isoformat(timespec="seconds")
-        async with self.transaction() as db:
-            await db.execute("DELETE FROM whatsapp_messages WHERE received < ?", (cutoff,))
-            cursor = await db.execute(
-                "INSERT OR IGNORE INTO whatsapp_messages (wamid, received) VALUES (?, ?)",
-                (wamid, now.isoformat(timespec="seconds")),
-            )
-            return cursor.rowcount == 1
-
-    async def record_whatsapp_inbound(self, user_key: str, at: dt.datetime) -> None:
-        """A WhatsApp user wrote at `at`: their 24-hour window is open from then."""
-        stamp = at.astimezone(dt.UTC).isoformat(timespec="seconds")
-        async with self.transaction() as db:
-            await db.execute(
-                "INSERT INTO whatsapp_windows (user_key, last_inbound) VALUES (?, ?) "
-                "ON CONFLICT (user_key) DO UPDATE "
-                "SET last_inbound = max(last_inbound, excluded.last_inbound)",
-                (user_key, stamp),
-            )
-
-    async def close_whatsapp_window(self, user_key: str) -> None:
-        """WhatsApp refused a free-form message (131047): treat the window as closed."""
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE whatsapp_windows SET closed_at = ? WHERE user_key = ?",
-                (self._now(), user_key),
-            )
-
-    async def whatsapp_last_inbound(self, user_key: str) -> dt.datetime | None:
-        """When the user last wrote, or None when unknown or WhatsApp said the window closed."""
-        async with self._db.execute(
-            "SELECT last_inbound, closed_at FROM whatsapp_windows WHERE user_key = ?",
-            (user_key,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None or (
-            row["closed_at"] is not None and row["closed_at"] >= row["last_inbound"]
-        ):
-            return None
-        return dt.datetime.fromisoformat(row["last_inbound"])

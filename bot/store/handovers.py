@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.core import Lang
+from bot.store import outbox
 from bot.store.db import as_text
 
 RETENTION = dt.timedelta(days=90)
@@ -60,12 +61,9 @@ async def open_handover(
 
 async def forget_old_handovers(db: aiosqlite.Connection, now: dt.datetime) -> None:
     """Delete hand-overs older than the retention and the messages they sent."""
-    cutoff = as_text(now - RETENTION)
-    await db.execute("DELETE FROM handovers WHERE created_at < ?", (cutoff,))
-    await db.execute(
-        "DELETE FROM outbox WHERE key >= ? AND key < ? AND created_at < ?",
-        (f"{OUTBOX_KEY}:", f"{OUTBOX_KEY};", cutoff),
-    )
+    cutoff = now - RETENTION
+    await db.execute("DELETE FROM handovers WHERE created_at < ?", (as_text(cutoff),))
+    await outbox.delete_created_before(db, f"{OUTBOX_KEY}:", cutoff)
 
 
 async def waiting_handover(
@@ -94,8 +92,4 @@ async def mark_answered(db: aiosqlite.Connection, handover_id: int, now: dt.date
     await db.execute(
         "UPDATE handovers SET answered_at = ? WHERE id = ?", (as_text(now), handover_id)
     )
-    rows = await db.execute_fetchall(
-        "SELECT COUNT(*) FROM outbox WHERE key >= ? AND key < ?",
-        (f"{OUTBOX_KEY}:{handover_id}:", f"{OUTBOX_KEY}:{handover_id};"),
-    )
-    return int(next(iter(rows))[0]) + 1
+    return await outbox.count(db, f"{OUTBOX_KEY}:{handover_id}:") + 1

@@ -1,7 +1,7 @@
-"""Queue tables: day state, calls, staff, reminders and the audit trail.
+"""Queue tables: day state, calls and reminders.
 
 Functions take the connection: writes run inside the caller's `store.transaction()`, so a
-change, its call row, its audit row and its reminders commit together; reads use `store.db`.
+change, its call row, its audit row (audit.py) and its reminders commit together.
 """
 
 from __future__ import annotations
@@ -103,54 +103,6 @@ async def recent_calls(
     return calls
 
 
-async def add_audit(
-    db: aiosqlite.Connection,
-    now: dt.datetime,
-    channel: str,
-    user_key: str,
-    action: str,
-    outcome: str,
-) -> None:
-    await db.execute(
-        "INSERT INTO audit (at, channel, user_key, action, outcome) VALUES (?, ?, ?, ?, ?)",
-        (as_text(now), channel, user_key, action, outcome),
-    )
-
-
-async def is_staff(db: aiosqlite.Connection, channel: str, user_key: str) -> bool:
-    rows = await db.execute_fetchall(
-        "SELECT 1 FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)
-    )
-    return bool(rows)
-
-
-async def list_staff(db: aiosqlite.Connection, channel: str) -> list[str]:
-    """The user keys of the staff on a channel, in the order they were added."""
-    rows = await db.execute_fetchall(
-        "SELECT user_key FROM staff WHERE channel = ? ORDER BY added_at, user_key", (channel,)
-    )
-    return [row["user_key"] for row in rows]
-
-
-async def add_staff(
-    db: aiosqlite.Connection, channel: str, user_key: str, added_by: str, now: dt.datetime
-) -> bool:
-    """Make someone staff; False when they already were."""
-    cursor = await db.execute(
-        "INSERT OR IGNORE INTO staff (channel, user_key, added_by, added_at) VALUES (?, ?, ?, ?)",
-        (channel, user_key, added_by, as_text(now)),
-    )
-    return cursor.rowcount == 1
-
-
-async def remove_staff(db: aiosqlite.Connection, channel: str, user_key: str) -> bool:
-    """Remove someone from staff; False when they were not staff."""
-    cursor = await db.execute(
-        "DELETE FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)
-    )
-    return cursor.rowcount == 1
-
-
 async def add_alert(
     db: aiosqlite.Connection,
     day: dt.date,
@@ -198,3 +150,17 @@ async def take_due_alerts(
             [(as_text(now), alert.id) for alert in alerts],
         )
     return alerts
+
+
+async def calls_between(
+    db: aiosqlite.Connection, first: dt.date, last: dt.date
+) -> list[tuple[str, dt.date, dt.datetime]]:
+    """Every call (not correction) from `first` to `last`: service, day, moment, in order."""
+    rows = await db.execute_fetchall(
+        "SELECT day, service, at FROM queue_calls WHERE kind = 'call' AND day BETWEEN ? AND ? "
+        "ORDER BY service, day, id",
+        (first.isoformat(), last.isoformat()),
+    )
+    return [
+        (row["service"], dt.date.fromisoformat(row["day"]), from_text(row["at"])) for row in rows
+    ]

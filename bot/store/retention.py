@@ -5,8 +5,10 @@ a quiet month does not keep them longer than promised."""
 
 from __future__ import annotations
 
-from bot.store.db import QUESTION_RETENTION, WHATSAPP_ID_RETENTION, Store, as_text
+from bot.store.db import Store
 from bot.store.handovers import forget_old_handovers
+from bot.store.questions import forget_old_questions
+from bot.store.whatsapp import forget_old_ids
 
 INTERVAL_SECONDS = 3600
 
@@ -15,10 +17,5 @@ async def forget_expired(store: Store) -> None:
     now = store.clock()
     async with store.transaction() as db:
         await forget_old_handovers(db, now)
-        await db.execute(
-            "DELETE FROM questions WHERE last_seen < ?", (as_text(now - QUESTION_RETENTION),)
-        )
-        await db.execute(
-            "DELETE FROM whatsapp_messages WHERE received < ?",
-            (as_text(now - WHATSAPP_ID_RETENTION),),
-        )
+        await forget_old_questions(db, now)
+        await forget_old_ids(db, now)

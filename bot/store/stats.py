@@ -12,7 +12,7 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.store.db import from_text
+from bot.store import queue
 
 Vote = Literal["up", "down"]
 TOP = 5
@@ -84,15 +84,9 @@ async def week(db: aiosqlite.Connection, today: dt.date) -> Week:
     counts = [TopicCount(row["topic"], row["views"], row["up"], row["down"]) for row in rows]
     topics = sorted((c for c in counts if c.views), key=lambda c: (-c.views, c.topic))[:TOP]
     disliked = sorted((c for c in counts if c.down), key=lambda c: (-c.down, c.topic))[:TOP]
-    rows = await db.execute_fetchall(
-        "SELECT day, service, at FROM queue_calls WHERE kind = 'call' AND day BETWEEN ? AND ? "
-        "ORDER BY service, day, id",
-        (first, last),
-    )
     by_service: dict[str, dict[dt.date, list[dt.datetime]]] = {}
-    for row in rows:
-        day = dt.date.fromisoformat(row["day"])
-        by_service.setdefault(row["service"], {}).setdefault(day, []).append(from_text(row["at"]))
+    for service, day, moment in await queue.calls_between(db, days[0], today):
+        by_service.setdefault(service, {}).setdefault(day, []).append(moment)
     services = []
     for service, calls in sorted(by_service.items()):
         gaps = [

@@ -4,18 +4,21 @@ reminders, in one transaction. Staff commands and the queue machine's API both g
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-import aiosqlite
-
+from bot import actions
+from bot.clock import day_end, local_day
+from bot.content import Content
 from bot.content.models import QueueService
-from bot.context import Services
 from bot.core import Lang, Option, Reply
-from bot.outbox import enqueue
 from bot.queue.estimate import minutes_per_number
-from bot.queue.state import Call, Change, QueueState, Ticket, apply, day_end, local_day
-from bot.store import queue as repo
+from bot.queue.state import Call, Change, QueueState, Ticket, apply
+from bot.store import Store, audit, queue
+from bot.store.db import Connection
+from bot.store.outbox import enqueue
 
 
 @dataclass(frozen=True)
@@ -43,25 +46,28 @@ def ticket_text(service: str, number: int) -> str:
 class QueueDesk:
     """Today's queue over the store; cheap to build, one per request."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.content = services.content
+    def __init__(
+        self, store: Store, content: Content, zone: ZoneInfo, outbox_wake: asyncio.Event
+    ) -> None:
+        self.store = store
+        self.content = content
+        self.zone = zone
+        self.outbox_wake = outbox_wake
 
     def now(self) -> dt.datetime:
         return self.store.clock()
 
     def today(self) -> dt.date:
-        return local_day(self.now(), self.services.zone)
+        return local_day(self.now(), self.zone)
 
     async def board(self) -> list[ServiceView]:
         """Every configured service, in content order, with today's state and pace."""
         day = self.today()
         return await self.store.read_cached(f"queue-board:{day}", lambda db: self._board(db, day))
 
-    async def _board(self, db: aiosqlite.Connection, day: dt.date) -> list[ServiceView]:
-        states = await repo.day_states(db, day)
-        calls = await repo.recent_calls(db, day, self.content.queue.letters)
+    async def _board(self, db: Connection, day: dt.date) -> list[ServiceView]:
+        states = await queue.day_states(db, day)
+        calls = await queue.recent_calls(db, day, self.content.queue.letters)
         return [
             ServiceView(
                 service,
@@ -75,29 +81,29 @@ class QueueDesk:
     async def change(self, letter: str, change: Change, actor: Actor, action: str) -> QueueState:
         """Apply one change (raises QueueError when refused); an unchanged state writes nothing."""
         now = self.now()
-        day = local_day(now, self.services.zone)
+        day = local_day(now, self.zone)
         alerts = 0
         async with self.store.transaction() as db:
-            stored = await repo.day_state(db, day, letter)
+            stored = await queue.day_state(db, day, letter)
             state = stored or QueueState(letter)
             new, kind = apply(state, change)
             if new == stored and kind is None:
                 return state
-            await repo.save_state(db, day, new, now)
-            await repo.add_audit(db, now, actor.channel, actor.user_key, action, "done")
+            await queue.save_state(db, day, new, now)
+            await audit.add_audit(db, now, actor.channel, actor.user_key, action, "done")
             if kind is not None:
-                await repo.add_call(db, day, letter, Call(new.now_serving, kind, now))
+                await queue.add_call(db, day, letter, Call(new.now_serving, kind, now))
                 alerts = await self._queue_alerts(db, day, new, now)
         if alerts:
-            self.services.outbox_wake.set()
+            self.outbox_wake.set()
         return new
 
     async def _queue_alerts(
-        self, db: aiosqlite.Connection, day: dt.date, state: QueueState, now: dt.datetime
+        self, db: Connection, day: dt.date, state: QueueState, now: dt.datetime
     ) -> int:
         """Put the reminders that became due in the outbox, in the change's transaction."""
         ahead = self.content.queue.alert_ahead
-        due = await repo.take_due_alerts(db, day, state.service, state.now_serving + ahead, now)
+        due = await queue.take_due_alerts(db, day, state.service, state.now_serving + ahead, now)
         for alert in due:
             reply = self.alert_reply(alert.lang, alert.service, alert.number, state.now_serving)
             await enqueue(
@@ -107,7 +113,7 @@ class QueueDesk:
                 alert.chat_key,
                 [reply],
                 now,
-                expires_at=day_end(day, self.services.zone),
+                expires_at=day_end(day, self.zone),
             )
         return len(due)
 
@@ -120,19 +126,21 @@ class QueueDesk:
         }
         key = "queue.alert_called" if number <= serving else "queue.alert"
         text = self.content.t(key, lang, **values)
-        button = Option(f"q:{values['ticket']}", self.content.t("queue.btn_status", lang))
+        button = Option(
+            f"{actions.QUEUE}:{values['ticket']}", self.content.t("queue.btn_status", lang)
+        )
         return Reply(text, (button,))
 
     async def remind(self, ticket: Ticket, channel: str, chat_key: str, lang: Lang) -> None:
         async with self.store.transaction() as db:
-            await repo.add_alert(
+            await queue.add_alert(
                 db, self.today(), ticket.service, ticket.number, channel, chat_key, lang, self.now()
             )
 
     async def cancel_reminders(self, channel: str, chat_key: str) -> int:
         async with self.store.transaction() as db:
-            return await repo.cancel_alerts(db, self.today(), channel, chat_key)
+            return await queue.cancel_alerts(db, self.today(), channel, chat_key)
 
     async def audit_refusal(self, actor: Actor, action: str) -> None:
         async with self.store.transaction() as db:
-            await repo.add_audit(db, self.now(), actor.channel, actor.user_key, action, "refused")
+            await audit.add_audit(db, self.now(), actor.channel, actor.user_key, action, "refused")

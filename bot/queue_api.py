@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.context import Services
-from bot.queue.desk import Actor, QueueDesk, ServiceView
 from bot.queue.state import MAX_NUMBER, STATUSES, QueueError, Report
+from bot.queue_desk import Actor, ServiceView
 
 MACHINE = Actor("api", "queue-machine")
 _FIELDS = frozenset({"now_serving", "last_issued", "status"})
@@ -69,7 +69,7 @@ def queue_routes(services: Services, token: SecretStr | None) -> list[Route]:
     expected = token.get_secret_value().encode() if token else b""
 
     async def show_board(request: Request) -> Response:
-        desk = QueueDesk(services)
+        desk = services.queue_desk()
         board = await desk.board()
         return JSONResponse(
             {"day": desk.today().isoformat(), "services": [view_json(v) for v in board]}
@@ -93,7 +93,7 @@ def queue_routes(services: Services, token: SecretStr | None) -> list[Route]:
         report = parse_report(body)
         if isinstance(report, str):
             return _error(report, 422)
-        desk = QueueDesk(services)
+        desk = services.queue_desk()
         try:
             await desk.change(letter, report, MACHINE, f"POST /api/queue/{letter} {body}")
         except QueueError as error:

@@ -1,0 +1,183 @@
+"""The outbox table: messages waiting to be sent, under a key naming their cause (see
+bot/outbox.py for the worker). Broadcasts and hand-overs keep their rows here under their own
+key prefixes; this module is the only one that reads or writes the table.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from typing import Any
+
+import aiosqlite
+
+from bot.core import Lang, Location, Option, Reply
+from bot.store.db import as_text
+
+
+def replies_to_json(replies: list[Reply]) -> str:
+    return json.dumps(
+        [
+            {
+                "text": reply.text,
+                "options": [[option.id, option.label] for option in reply.options],
+                "location": None if reply.location is None else vars(reply.location),
+                "image": None if reply.image is None else base64.b64encode(reply.image).decode(),
+            }
+            for reply in replies
+        ],
+        ensure_ascii=False,
+    )
+
+
+def replies_from_json(text: str) -> list[Reply]:
+    data: list[dict[str, Any]] = json.loads(text)
+    return [
+        Reply(
+            item["text"],
+            tuple(Option(option_id, label) for option_id, label in item["options"]),
+            None if item["location"] is None else Location(**item["location"]),
+            None if item.get("image") is None else base64.b64decode(item["image"]),
+        )
+        for item in data
+    ]
+
+
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    """Keys starting with `prefix` (which ends in ":") are those in [prefix, prefix-with-";")."""
+    return prefix, prefix[:-1] + ";"
+
+
+async def enqueue(
+    db: aiosqlite.Connection,
+    key: str,
+    channel: str,
+    chat_key: str,
+    replies: list[Reply],
+    now: dt.datetime,
+    expires_at: dt.datetime | None = None,
+) -> bool:
+    """Put a message in the outbox inside the caller's transaction; False if `key` was there."""
+    cursor = await db.execute(
+        "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            key,
+            channel,
+            chat_key,
+            replies_to_json(replies),
+            as_text(now),
+            None if expires_at is None else as_text(expires_at),
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+async def pending(
+    db: aiosqlite.Connection, after: int, channels: Iterable[str], now: dt.datetime, limit: int
+) -> list[aiosqlite.Row]:
+    """Unsent rows after id `after` for `channels`, oldest first, except those waiting out
+    their backoff."""
+    names = sorted(channels)
+    marks = ", ".join("?" * len(names))
+    rows = await db.execute_fetchall(
+        f"SELECT * FROM outbox WHERE done_at IS NULL AND id > ? AND channel IN ({marks}) "
+        "AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?",
+        (after, *names, as_text(now), limit),
+    )
+    return list(rows)
+
+
+async def record_attempt(
+    db: aiosqlite.Connection,
+    row_id: int,
+    attempts: int,
+    error: str | None,
+    done_at: dt.datetime | None,
+    outcome: str | None,
+    not_before: dt.datetime | None,
+) -> None:
+    await db.execute(
+        "UPDATE outbox SET attempts = ?, last_error = ?, done_at = ?, outcome = ?, "
+        "not_before = ? WHERE id = ?",
+        (
+            attempts,
+            error,
+            None if done_at is None else as_text(done_at),
+            outcome,
+            None if not_before is None else as_text(not_before),
+            row_id,
+        ),
+    )
+
+
+async def enqueue_for_subscribers(
+    db: aiosqlite.Connection,
+    prefix: str,
+    replies: Mapping[Lang, str],
+    channels: AbstractSet[str],
+    now: dt.datetime,
+) -> int:
+    """One row per active subscriber on `channels`, keyed `prefix<channel>:<chat>`, in one
+    statement (no subscriber list is held in memory), in the language the person chose last
+    (/bahasa) or subscribed in; `replies` is the outbox JSON per language. How many rows."""
+    marks = ", ".join("?" * len(channels))
+    cursor = await db.execute(
+        "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at) "
+        "SELECT ? || s.channel || ':' || s.chat_key, s.channel, s.chat_key, "
+        "CASE coalesce(u.language, s.language) WHEN 'en' THEN ? ELSE ? END, ? "
+        "FROM subscriptions s LEFT JOIN users u "
+        "ON u.channel = s.channel AND u.user_key = s.chat_key "
+        f"WHERE s.active = 1 AND s.channel IN ({marks}) ORDER BY s.changed_at",
+        (prefix, replies["en"], replies["id"], as_text(now), *sorted(channels)),
+    )
+    return max(cursor.rowcount, 0)
+
+
+async def any_pending(db: aiosqlite.Connection, prefix: str) -> bool:
+    """Whether any row under `prefix` is still to be sent. Read through the index of pending
+    rows: the worker goes in id order, so the first pending row is usually this prefix's next
+    one; counting by key would read every row already done, once per row (quadratic)."""
+    rows = await db.execute_fetchall(
+        "SELECT 1 FROM outbox INDEXED BY outbox_pending WHERE done_at IS NULL "
+        "AND key >= ? AND key < ? LIMIT 1",
+        _prefix_range(prefix),
+    )
+    return bool(rows)
+
+
+async def progress(db: aiosqlite.Connection, prefix: str) -> dict[str, int]:
+    """Rows under `prefix` by outcome, with "pending" for those not done yet."""
+    rows = await db.execute_fetchall(
+        "SELECT coalesce(outcome, 'pending') AS outcome, COUNT(*) AS n FROM outbox "
+        "WHERE key >= ? AND key < ? GROUP BY 1",
+        _prefix_range(prefix),
+    )
+    counts = dict.fromkeys(("sent", "failed", "skipped", "expired", "pending"), 0)
+    for row in rows:
+        counts[row["outcome"]] = counts.get(row["outcome"], 0) + row["n"]
+    return counts
+
+
+async def count(db: aiosqlite.Connection, prefix: str) -> int:
+    """How many rows, sent or not, are under `prefix`."""
+    rows = await db.execute_fetchall(
+        "SELECT COUNT(*) FROM outbox WHERE key >= ? AND key < ?", _prefix_range(prefix)
+    )
+    return int(next(iter(rows))[0])
+
+
+async def delete_unsent(db: aiosqlite.Connection, prefix: str) -> None:
+    await db.execute(
+        "DELETE FROM outbox WHERE done_at IS NULL AND key >= ? AND key < ?", _prefix_range(prefix)
+    )
+
+
+async def delete_created_before(db: aiosqlite.Connection, prefix: str, cutoff: dt.datetime) -> None:
+    await db.execute(
+        "DELETE FROM outbox WHERE key >= ? AND key < ? AND created_at < ?",
+        (*_prefix_range(prefix), as_text(cutoff)),
+    )

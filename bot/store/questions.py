@@ -1,0 +1,52 @@
+"""The normalised text of questions the bot declined or clarified, counted, for 90 days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.store.db import as_text
+
+RETENTION = dt.timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    normalised: str
+    route: str
+    count: int
+    last_seen: str
+
+
+async def record_question(
+    db: aiosqlite.Connection, normalised: str, route: str, now: dt.datetime
+) -> None:
+    """Count a question the bot declined or clarified; forget ones unseen for 90 days."""
+    await forget_old_questions(db, now)
+    stamp = as_text(now)
+    await db.execute(
+        "INSERT INTO questions (normalised, route, first_seen, last_seen) "
+        "VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (normalised, route) DO UPDATE "
+        "SET count = count + 1, last_seen = excluded.last_seen",
+        (normalised[:300], route, stamp, stamp),
+    )
+
+
+async def forget_old_questions(db: aiosqlite.Connection, now: dt.datetime) -> None:
+    await db.execute("DELETE FROM questions WHERE last_seen < ?", (as_text(now - RETENTION),))
+
+
+async def top_questions(
+    db: aiosqlite.Connection, now: dt.datetime, limit: int = 20
+) -> list[AskedQuestion]:
+    """The most frequent unanswered or clarified questions still kept."""
+    async with db.execute(
+        "SELECT normalised, route, count, last_seen FROM questions WHERE last_seen >= ? "
+        "ORDER BY count DESC, last_seen DESC LIMIT ?",
+        (as_text(now - RETENTION), limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [AskedQuestion(r["normalised"], r["route"], r["count"], r["last_seen"]) for r in rows]

@@ -1,0 +1,79 @@
+"""The people who used the bot (first and last seen, their /bahasa choice) and the staff list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import aiosqlite
+
+from bot.core import Lang
+from bot.store.db import as_text
+
+
+async def touch_user(
+    db: aiosqlite.Connection, channel: str, user_key: str, now: dt.datetime
+) -> None:
+    """Record that someone used the bot (first and last seen)."""
+    stamp = as_text(now)
+    await db.execute(
+        "INSERT INTO users (channel, user_key, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (channel, user_key) DO UPDATE SET last_seen = excluded.last_seen",
+        (channel, user_key, stamp, stamp),
+    )
+
+
+async def get_language(db: aiosqlite.Connection, channel: str, user_key: str) -> Lang | None:
+    """The language the person chose with /bahasa; None when they never chose."""
+    rows = await db.execute_fetchall(
+        "SELECT language FROM users WHERE channel = ? AND user_key = ?", (channel, user_key)
+    )
+    row = next(iter(rows), None)
+    if row is None or row["language"] not in ("id", "en"):
+        return None
+    return "en" if row["language"] == "en" else "id"
+
+
+async def set_language(
+    db: aiosqlite.Connection, channel: str, user_key: str, language: Lang, now: dt.datetime
+) -> None:
+    stamp = as_text(now)
+    await db.execute(
+        "INSERT INTO users (channel, user_key, language, first_seen, last_seen) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, user_key) "
+        "DO UPDATE SET language = excluded.language, last_seen = excluded.last_seen",
+        (channel, user_key, language, stamp, stamp),
+    )
+
+
+async def is_staff(db: aiosqlite.Connection, channel: str, user_key: str) -> bool:
+    rows = await db.execute_fetchall(
+        "SELECT 1 FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)
+    )
+    return bool(rows)
+
+
+async def list_staff(db: aiosqlite.Connection, channel: str) -> list[str]:
+    """The user keys of the staff on a channel, in the order they were added."""
+    rows = await db.execute_fetchall(
+        "SELECT user_key FROM staff WHERE channel = ? ORDER BY added_at, user_key", (channel,)
+    )
+    return [row["user_key"] for row in rows]
+
+
+async def add_staff(
+    db: aiosqlite.Connection, channel: str, user_key: str, added_by: str, now: dt.datetime
+) -> bool:
+    """Make someone staff; False when they already were."""
+    cursor = await db.execute(
+        "INSERT OR IGNORE INTO staff (channel, user_key, added_by, added_at) VALUES (?, ?, ?, ?)",
+        (channel, user_key, added_by, as_text(now)),
+    )
+    return cursor.rowcount == 1
+
+
+async def remove_staff(db: aiosqlite.Connection, channel: str, user_key: str) -> bool:
+    """Remove someone from staff; False when they were not staff."""
+    cursor = await db.execute(
+        "DELETE FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)
+    )
+    return cursor.rowcount == 1
