@@ -24,7 +24,7 @@ from bot.channels import Channel, ChannelFactory, Connectors, telegram, web, wha
 from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.context import Services, open_services
-from bot.outbox import OutboxWorker, RateLimiter, Sender
+from bot.outbox import OutboxWorker, RateLimiter, Sender, Sleep
 from bot.queue_api import queue_routes
 from bot.store import Store
 from bot.store.retention import INTERVAL_SECONDS as RETENTION_INTERVAL_SECONDS
@@ -161,13 +161,14 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _forget_expired_hourly(store: Store) -> None:
+async def forget_expired_hourly(store: Store, sleep: Sleep = asyncio.sleep) -> None:
+    """The retention sweep every hour until cancelled."""
     while True:
         try:
             await forget_expired(store)
         except Exception:  # a failed sweep is retried next hour; the bot keeps running
             log.exception("retention sweep failed")
-        await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
+        await sleep(RETENTION_INTERVAL_SECONDS)
 
 
 async def serve(settings: Settings) -> None:
@@ -181,7 +182,7 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     outbox: asyncio.Task[None] | None = None
-    sweeper = asyncio.create_task(_forget_expired_hourly(app.services.store))
+    sweeper = asyncio.create_task(forget_expired_hourly(app.services.store))
     try:
         await app.start()  # after uvicorn.Config, which sets up the loggers channels filter
         # After the channels started: pending reminders from before a restart go out now.
