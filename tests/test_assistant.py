@@ -9,7 +9,7 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.content import Content
-from bot.core import Incoming
+from bot.core import Incoming, Lang
 from bot.store import questions, users
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, option_ids
@@ -88,6 +88,14 @@ async def test_free_text_is_answered_from_content(chat: Chat, content: Content) 
 async def test_free_text_in_english_is_answered_in_english(chat: Chat, content: Content) -> None:
     replies = await chat.say("how much is the overstay fine per day")
     assert content.topics["overstay"].title.en in all_text(replies)
+
+
+@pytest.mark.parametrize(("hint", "lang"), [("en-US", "en"), ("id", "id")])
+async def test_a_word_of_no_language_is_answered_in_the_platforms_language(
+    assistant: Assistant, content: Content, hint: str, lang: Lang
+) -> None:
+    replies = await Chat(assistant, user=f"hint-{hint}", lang_hint=hint).say("ITAS")
+    assert all_text(replies).startswith(f"**{content.topics['itas'].title.get(lang)}**\n\n")
 
 
 async def test_nonsense_gets_the_fallback_with_the_menu(chat: Chat, content: Content) -> None:

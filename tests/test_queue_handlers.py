@@ -129,18 +129,24 @@ async def test_a_number_already_called_is_told_kindly(
     officer: Chat, resident: Chat, content: Content
 ) -> None:
     await officer.say("/set A 30")
-    assert content.t("queue.ticket_called", "id", ticket="A-025", serving="A-030") in all_text(
-        await resident.say("/antrian A-025")
+    text, options = one(await resident.say("/antrian A-025"))
+    assert text.endswith(
+        "\n" + content.t("queue.ticket_called", "id", ticket="A-025", serving="A-030")
     )
+    assert options == ["q", "m"]
 
 
 async def test_unknown_service_and_unreadable_ticket_are_explained(
     resident: Chat, content: Content
 ) -> None:
-    assert all_text(await resident.say("/antrian D-001")) == content.t(
-        "queue.unknown_service", "id", letter="D", letters="A, B, C"
+    assert one(await resident.say("/antrian D-001")) == (
+        content.t("queue.unknown_service", "id", letter="D", letters="A, B, C"),
+        ["q", "m"],
     )
-    assert all_text(await resident.say("/antrian besok")) == content.t("queue.bad_ticket", "id")
+    assert one(await resident.say("/antrian besok")) == (
+        content.t("queue.bad_ticket", "id"),
+        ["q", "m"],
+    )
 
 
 async def test_before_opening_hours_residents_learn_when_service_starts(
@@ -160,7 +166,10 @@ async def test_remind_me_and_cancel(
     await officer.say("/set A 10")
     replies = await resident.say("/ingatkan A-020")
     assert all_text(replies) == content.t("queue.remind_set", "id", ticket="A-020", ahead=3)
-    assert all_text(await resident.say("/batal")) == content.t("queue.cancelled", "id", count=1)
+    assert one(await resident.say("/batal")) == (
+        content.t("queue.cancelled", "id", count=1),
+        ["q", "m"],
+    )
     assert all_text(await resident.say("/batal")) == content.t("queue.nothing_to_cancel", "id")
     assert all_text(await resident.tap("r:A-012")) == content.t(
         "queue.remind_near", "id", ticket="A-012", serving="A-010"
@@ -174,7 +183,10 @@ async def test_the_web_chat_offers_no_reminder_it_cannot_send(
     replies = (await web.handle(Incoming("web", "s", "s", text="/antrian A-025"))).replies
     assert "r:A-025" not in option_ids(replies)
     replies = (await web.handle(Incoming("web", "s", "s", text="/ingatkan A-025"))).replies
-    assert all_text(replies) == content.t("queue.remind_unavailable", "id", ticket="A-025")
+    assert one(replies) == (
+        content.t("queue.remind_unavailable", "id", ticket="A-025"),
+        ["q", "m"],
+    )
 
 
 async def test_staff_get_their_command_list_and_residents_do_not(
@@ -254,9 +266,14 @@ async def test_after_hours_the_board_says_service_has_ended(
     clock.now = dt.datetime(2026, 11, 30, 7, 0, tzinfo=dt.UTC)  # Monday 14.00 WIB: just closed
     assert content.t("queue.after_hours", "id") in all_text(await resident.say("/antrian"))
     clock.now -= dt.timedelta(seconds=1)  # 13.59.59: still open, no notice
-    text = all_text(await resident.say("/antrian"))
-    assert content.t("queue.after_hours", "id") not in text
-    assert text.endswith(content.t("queue.note", "id"))
+    text, options = one(await resident.say("/antrian"))
+    last_line = line(content, "belum ada nomor yang dipanggil", "C", "Informasi & pengaduan")
+    assert text.endswith(f"{last_line}\n{content.t('queue.note', 'id')}")
+    assert options == ["q", "m"]
+    clock.now = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)  # 08.00 sharp: open, no notice
+    assert content.t("queue.before_hours", "id", start="08.00") not in all_text(
+        await resident.say("/antrian")
+    )
 
 
 async def test_a_closed_or_paused_service_is_shown_with_its_reason(
@@ -291,8 +308,9 @@ async def test_remind_me_explains_usage_and_a_ticket_already_called(
     assert one(await resident.say("/ingatkan A-013"))[0] == content.t(
         "queue.remind_near", "id", ticket="A-013", serving="A-010"
     )
-    assert one(await resident.say("/ingatkan A-014"))[0] == content.t(
-        "queue.remind_set", "id", ticket="A-014", ahead=3
+    assert one(await resident.say("/ingatkan A-014")) == (
+        content.t("queue.remind_set", "id", ticket="A-014", ahead=3),
+        ["q", "m"],
     )
     assert all_text(await resident.say("/batal")) == content.t("queue.cancelled", "id", count=1)
 

@@ -142,6 +142,9 @@ def test_a_staff_correction_is_not_an_interval_and_the_pace_starts_afresh_after_
         (4, 32, "call"),
     )
     assert minutes_per_number(history, fallback=9.0) == 5.0
+    # Two real intervals around a forward correction are still too few to measure a pace.
+    few = calls((1, 0, "call"), (2, 5, "call"), (10, 6, "set"), (11, 11, "call"))
+    assert minutes_per_number(few, fallback=9.0) == 9.0
 
 
 def test_the_wait_is_a_range_not_a_promise() -> None:
