@@ -86,9 +86,14 @@ def main() -> int:
         if family is None:
             continue
         by_family[family].update(statuses.values())
-        survivors += [name for name, s in statuses.items() if s not in ("killed", "mypy")]
-    print("| module | mutants | killed by a test | rejected by mypy | survived | caught | target |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+        survivors += [
+            name for name, s in statuses.items() if s not in ("killed", "mypy", "not run")
+        ]
+    print(
+        "| module | mutants | killed by a test | rejected by mypy | not caught | not run | caught "
+        "| target |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     total: Counter[str] = Counter()
     for family, counts in by_family.items():
         total.update(counts)
@@ -103,13 +108,13 @@ def main() -> int:
 
 def row(label: str, counts: Counter[str], target: float | None) -> str:
     mutants = sum(counts.values())
+    run = mutants - counts["not run"]
     caught = counts["killed"] + counts["mypy"]
-    share = f"{caught / mutants:.1%}" if mutants else "-"
-    left = mutants - caught
+    share = f"{caught / run:.1%}" if run else "-"
     goal = f"≥ {target:.0%}" if target is not None else ""
     return (
-        f"| {label} | {mutants} | {counts['killed']} | {counts['mypy']} | {left} | {share} | "
-        f"{goal} |"
+        f"| {label} | {mutants} | {counts['killed']} | {counts['mypy']} | {run - caught} | "
+        f"{counts['not run']} | {share} | {goal} |"
     )
 
 

@@ -98,6 +98,24 @@ async def test_a_word_of_no_language_is_answered_in_the_platforms_language(
     assert all_text(replies).startswith(f"**{content.topics['itas'].title.get(lang)}**\n\n")
 
 
+@pytest.mark.parametrize(("text", "kind"), [("terima kasih", "thanks"), ("halo", "hello")])
+async def test_small_talk_gets_its_reply_and_the_menu(
+    chat: Chat, content: Content, text: str, kind: str
+) -> None:
+    replies = await chat.say(text)
+    assert all_text(replies) == content.t(f"smalltalk.{kind}", "id")
+    assert option_ids(replies) == MAIN_MENU
+
+
+async def test_asking_for_news_in_words_shows_the_announcements(
+    chat: Chat, content: Content
+) -> None:
+    assert await chat.say("ada pengumuman terbaru?") == await chat.say("/pengumuman")
+    assert all_text(await chat.say("ada pengumuman terbaru?")).endswith(
+        "\n\n" + content.t("ann.none", "id")
+    )
+
+
 async def test_nonsense_gets_the_fallback_with_the_menu(chat: Chat, content: Content) -> None:
     replies = await chat.say("resep rendang padang yang enak")
     assert all_text(replies) == content.t("fallback", "id")
@@ -200,6 +218,8 @@ async def test_an_unsure_match_is_declined_with_the_nearest_topics_offered(
 async def test_a_neighbouring_service_gets_its_redirect_with_placeholders_filled(
     chat: Chat, content: Content
 ) -> None:
-    text = all_text(await chat.say("perpanjang sim dimana ya"))
+    replies = await chat.say("perpanjang sim dimana ya")
+    assert option_ids(replies) == ["m"]
+    text = all_text(replies)
     assert text.startswith("Ini bukan layanan imigrasi.") and "Satpas" in text
     assert "{" not in text and "Mal Pelayanan Publik" in text
