@@ -1,6 +1,7 @@
 """The deliberate mutations issue 18 lists, each applied alone to a copy of the code, and the test
-that must fail on it. `python -m benchmarks.listed_mutations` prints killed / SURVIVED / cannot
-apply (the code moved: update the mutation) per line; not part of `make test`.
+that must fail on it. `python -m benchmarks.listed_mutations [WORD]` (WORD picks the mutations
+whose description contains it) prints killed / SURVIVED / cannot apply (the code moved: update
+the mutation) per line; not part of `make test`.
 """
 
 from __future__ import annotations
@@ -172,9 +173,10 @@ def run(mutation: Mutation, folder: Path) -> str:
 
 
 def main() -> int:
+    word = sys.argv[1] if len(sys.argv) > 1 else ""
     survived = 0
     with tempfile.TemporaryDirectory(prefix="ukkbot-mutation-") as tmp:
-        for mutation in MUTATIONS:
+        for mutation in (m for m in MUTATIONS if word in m.what):
             outcome = run(mutation, Path(tmp))
             survived += outcome != "killed"
             print(f"{outcome:>8}  {mutation.what}  ←  {mutation.test.split('::')[1]}", flush=True)

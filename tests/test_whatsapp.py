@@ -397,6 +397,16 @@ async def test_failed_status_for_a_closed_window_is_recorded(
     assert [m["type"] for m in wa.graph.sent()] == ["text"]
 
 
+async def test_a_window_closed_at_the_moment_of_the_last_message_counts_as_closed(
+    wa: Harness, clock: FixedClock
+) -> None:
+    clock.now = SENT_AT  # the refusal is recorded at the same second the message was sent
+    await wa.post(payload("image"))
+    await wa.post(payload("status_failed"))
+    with pytest.raises(OutsideWindow):
+        await wa.channel.sender.send(PERSON, ALERT)
+
+
 async def test_message_ids_are_kept_30_days_then_forgotten(wa: Harness, clock: FixedClock) -> None:
     store = wa.app.services.store
 
