@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench chat clean
+.PHONY: run test lint bench mutation chat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,5 +43,12 @@ test: lint
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.run_all
 
+# Mutation testing (not part of `make test` or CI): a fresh mutmut run over the modules in
+# pyproject.toml's [tool.mutmut], then the share caught per module (see BENCHMARKS.md).
+mutation: $(VENV)/.installed-dev
+	rm -rf mutants
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mutmut run --max-children 2
+	$(BIN)/python -m benchmarks.mutation_scores
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants

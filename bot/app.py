@@ -28,7 +28,7 @@ from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.context import Services, open_services
 from bot.logs import configure_logging
-from bot.outbox import OutboxWorker, RateLimiter, Sender
+from bot.outbox import OutboxWorker, RateLimiter, Sender, Sleep
 from bot.queue_api import queue_routes
 from bot.reminders import INTERVAL_SECONDS as REMINDER_INTERVAL_SECONDS
 from bot.reminders import send_due_reminders
@@ -190,15 +190,20 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
-    """Run `job` now and every `seconds`; a failure is logged and retried next time, the bot
-    keeps running."""
+async def every(
+    seconds: float,
+    job: Callable[[], Awaitable[object]],
+    name: str,
+    sleep: Sleep = asyncio.sleep,
+) -> None:
+    """Run `job` now and every `seconds` until cancelled; a failure is logged and retried next
+    time, the bot keeps running."""
     while True:
         try:
             await job()
         except Exception:
             log.exception("%s failed", name)
-        await asyncio.sleep(seconds)
+        await sleep(seconds)
 
 
 async def _send_due_reminders(services: Services) -> None:
@@ -221,10 +226,10 @@ async def serve(settings: Settings) -> None:
     outbox: asyncio.Task[None] | None = None
     store, services = app.services.store, app.services
     sweeper = asyncio.create_task(
-        _every(RETENTION_INTERVAL_SECONDS, lambda: forget_expired(store), "retention sweep")
+        every(RETENTION_INTERVAL_SECONDS, lambda: forget_expired(store), "retention sweep")
     )
     reminders = asyncio.create_task(
-        _every(REMINDER_INTERVAL_SECONDS, lambda: _send_due_reminders(services), "reminders")
+        every(REMINDER_INTERVAL_SECONDS, lambda: _send_due_reminders(services), "reminders")
     )
     try:
         await app.start()  # after uvicorn.Config, which sets up the loggers channels filter

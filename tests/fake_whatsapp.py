@@ -50,18 +50,23 @@ def graph_error(code: int, status: int = 400) -> tuple[int, dict[str, Any]]:
 
 @dataclass
 class FakeGraphApi:
-    """Records every request; `fail_next` holds error answers to give before succeeding."""
+    """Records every request; `fail_next` holds error answers to give before succeeding, and
+    `fail_at` an error answer for the request with that number (1 is the first)."""
 
     requests: list[httpx.Request] = field(default_factory=list)
     fail_next: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    fail_at: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.answer)
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        if self.fail_next:
-            status, body = self.fail_next.pop(0)
+        failure = self.fail_at.pop(len(self.requests), None)
+        if failure is None and self.fail_next:
+            failure = self.fail_next.pop(0)
+        if failure is not None:
+            status, body = failure
             return httpx.Response(status, json=body)
         to = json.loads(request.content)["to"]
         return httpx.Response(

@@ -9,7 +9,7 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.content import Content
-from bot.core import Incoming
+from bot.core import Incoming, Lang
 from bot.store import questions, users
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, option_ids
@@ -90,6 +90,32 @@ async def test_free_text_in_english_is_answered_in_english(chat: Chat, content: 
     assert content.topics["overstay"].title.en in all_text(replies)
 
 
+@pytest.mark.parametrize(("hint", "lang"), [("en-US", "en"), ("id", "id")])
+async def test_a_word_of_no_language_is_answered_in_the_platforms_language(
+    assistant: Assistant, content: Content, hint: str, lang: Lang
+) -> None:
+    replies = await Chat(assistant, user=f"hint-{hint}", lang_hint=hint).say("ITAS")
+    assert all_text(replies).startswith(f"**{content.topics['itas'].title.get(lang)}**\n\n")
+
+
+@pytest.mark.parametrize(("text", "kind"), [("terima kasih", "thanks"), ("halo", "hello")])
+async def test_small_talk_gets_its_reply_and_the_menu(
+    chat: Chat, content: Content, text: str, kind: str
+) -> None:
+    replies = await chat.say(text)
+    assert all_text(replies) == content.t(f"smalltalk.{kind}", "id")
+    assert option_ids(replies) == MAIN_MENU
+
+
+async def test_asking_for_news_in_words_shows_the_announcements(
+    chat: Chat, content: Content
+) -> None:
+    assert await chat.say("ada pengumuman terbaru?") == await chat.say("/pengumuman")
+    assert all_text(await chat.say("ada pengumuman terbaru?")).endswith(
+        "\n\n" + content.t("ann.none", "id")
+    )
+
+
 async def test_nonsense_gets_the_fallback_with_the_menu(chat: Chat, content: Content) -> None:
     replies = await chat.say("resep rendang padang yang enak")
     assert all_text(replies) == content.t("fallback", "id")
@@ -163,6 +189,20 @@ async def test_a_bare_category_name_shows_that_category(chat: Chat, content: Con
     assert {f"t:{t.id}" for t in content.topics_in("paspor")} <= set(option_ids(replies))
 
 
+async def test_a_question_that_fits_several_topics_asks_which_one_was_meant(
+    chat: Chat, content: Content, understanding: Understanding
+) -> None:
+    candidates = understanding.analyse("biaya?").candidates
+    assert {"paspor-biaya", "izin-tinggal-biaya"} <= set(candidates)
+    [reply] = await chat.say("biaya?")
+    assert reply.text == content.t("clarify", "id")
+    titles = [content.topics[topic_id].title.id for topic_id in candidates]
+    assert [(o.id, o.label) for o in reply.options] == [
+        *((f"t:{topic_id}", title) for topic_id, title in zip(candidates, titles, strict=True)),
+        ("m", content.t("btn.menu", "id")),
+    ]
+
+
 async def test_an_unsure_match_is_declined_with_the_nearest_topics_offered(
     chat: Chat, content: Content, understanding: Understanding, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -178,7 +218,9 @@ async def test_an_unsure_match_is_declined_with_the_nearest_topics_offered(
 async def test_a_neighbouring_service_gets_its_redirect_with_placeholders_filled(
     chat: Chat, content: Content
 ) -> None:
-    text = all_text(await chat.say("perpanjang sim dimana ya"))
+    replies = await chat.say("perpanjang sim dimana ya")
+    assert option_ids(replies) == ["m"]
+    text = all_text(replies)
     assert text.startswith("Ini bukan layanan imigrasi.") and "Satpas" in text
     assert "{" not in text and "Mal Pelayanan Publik" in text
 

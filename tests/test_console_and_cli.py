@@ -14,6 +14,8 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.channels.console import run_console
+from bot.content import Content
+from bot.markup import to_plain
 from tests.conftest import CONTENT_DIR, ROOT, seed_cache
 
 
@@ -30,14 +32,17 @@ def reader(*lines: str) -> Callable[[str], str]:
     return read
 
 
-async def test_console_numbers_options_and_a_number_picks_one(assistant: Assistant) -> None:
+async def test_console_numbers_options_and_a_number_picks_one(
+    assistant: Assistant, content: Content
+) -> None:
     out: list[str] = []
     await run_console(assistant, read=reader("1", "syarat paspor anak"), write=out.append)
     greeting, hint, category, answer = out
     assert "  1. Paspor (WNI)" in greeting
     assert "keluar" in hint and "Ctrl-C" in hint
-    assert "Paspor untuk WNI" in category and "**" not in category
-    assert "anak" in answer.lower()
+    assert category.startswith(to_plain(content.t("category.paspor", "id")) + "\n  1. ")
+    topic = to_plain(content.topic_text(content.topics["paspor-anak"], "id"))
+    assert answer.startswith(topic + "\n\n")
 
 
 @pytest.mark.parametrize("word", ["keluar", "quit", "EXIT", " exit "])
@@ -95,6 +100,7 @@ def ask(*args: str, stdin: str | None = None) -> list[dict[str, object]]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
+@pytest.mark.subprocess
 def test_ask_json_follows_the_contract() -> None:
     [record] = ask("paspor saya hilang gimana ngurusnya")
     assert set(record) == {"route", "topic_id", "candidates", "lang", "text"}
@@ -104,6 +110,7 @@ def test_ask_json_follows_the_contract() -> None:
     assert english["lang"] == "en" and "Lost passport" in str(english["text"])
 
 
+@pytest.mark.subprocess
 def test_ask_batch_reads_standard_input_one_line_each(tmp_path: Path) -> None:
     records = ask("--batch", "-", stdin="halo\nperpanjang SIM dimana\n\nresep rendang\n")
     assert [r["route"] for r in records] == ["smalltalk", "unknown", "unknown"]

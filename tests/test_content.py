@@ -103,6 +103,57 @@ def test_a_duplicate_id_and_a_broken_yaml_are_reported(copy: Path) -> None:
     assert re.search(r"content/fees.yaml: line \d+: not valid YAML", faults)
 
 
+def test_a_missing_file_and_a_missing_folder_are_reported(copy: Path, tmp_path: Path) -> None:
+    (copy / "lexicon.yaml").unlink()
+    assert "content/lexicon.yaml: -: file is missing" in [str(f) for f in check_content(copy)]
+    missing = tmp_path / "nowhere"
+    assert [str(f) for f in check_content(missing)] == [
+        f"{missing}: -: content folder does not exist"
+    ]
+
+
+def test_a_ui_file_that_is_not_a_mapping_or_lacks_a_language_is_reported(copy: Path) -> None:
+    ui = copy / "ui.yaml"
+    original = ui.read_text(encoding="utf-8")
+    ui.write_text("- id: Halo\n  en: Hello\n", encoding="utf-8")
+    assert [str(f) for f in check_content(copy)] == [
+        "content/ui.yaml: -: must map each key to {id: ..., en: ...}"
+    ]
+    ui.write_text(original + "\nextra: {id: Halo}\n", encoding="utf-8")
+    assert [str(f) for f in check_content(copy)] == ["content/ui.yaml: en: Field required"]
+
+
+def test_missing_required_ui_strings_are_named(copy: Path) -> None:
+    def drop(d: dict[str, object]) -> None:
+        del d["unverified_mark"], d["smalltalk.thanks"]
+
+    edit_yaml(copy / "ui.yaml", drop)
+    faults = [str(f) for f in check_content(copy)]
+    assert faults == [
+        "content/ui.yaml: unverified_mark: required UI string is missing",
+        "content/ui.yaml: smalltalk.thanks: reply for this small talk missing",
+    ]
+
+
+def test_a_duplicate_neighbour_id_is_reported(copy: Path) -> None:
+    edit_yaml(copy / "neighbours.yaml", lambda d: d["neighbours"][1].update(id="ktp"))
+    faults = [str(f) for f in check_content(copy)]
+    assert "content/neighbours.yaml: id: duplicate id 'ktp'" in faults
+
+
+def test_a_stray_brace_is_reported_where_it_is(copy: Path) -> None:
+    edit_yaml(copy / "ui.yaml", lambda d: d["fallback"].update(en=d["fallback"]["en"] + " }"))
+    edit_yaml(
+        copy / "neighbours.yaml",
+        lambda d: d["neighbours"][0]["redirect"].update(id="Ke {kantor Dukcapil."),
+    )
+    stray = "stray { or } (placeholders look like {fee:KEY} or {office:KEY})"
+    assert [str(f) for f in check_content(copy)] == [
+        f"content/ui.yaml: fallback.en: {stray}",
+        f"content/neighbours.yaml: ktp.redirect.id: {stray}",
+    ]
+
+
 def test_changing_a_fee_changes_every_answer_that_shows_it(copy: Path) -> None:
     before = load_content(copy)
     showing = [

@@ -81,6 +81,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.subprocess
 def test_run_answers_a_polled_update_through_send_message(
     bot_api: BotApiServer, tmp_path: Path
 ) -> None:

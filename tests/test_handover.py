@@ -11,7 +11,8 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.core import Incoming, Reply
+from bot.core import Incoming, Option, Reply
+from bot.outbox import replies_from_json
 from bot.store import Store, questions
 from bot.store.retention import forget_expired
 from bot.understanding import Understanding
@@ -33,22 +34,51 @@ async def say(assistant: Assistant, text: str, user: str = "7", **kw: str) -> li
     return answer.replies
 
 
-async def outbox(store: Store) -> list[tuple[str, str, str]]:
+async def outbox(store: Store) -> list[tuple[str, str, list[Reply]]]:
     rows = await store.db.execute_fetchall("SELECT key, chat_key, replies FROM outbox ORDER BY id")
-    return [(row[0], row[1], row[2]) for row in rows]
+    return [(row[0], row[1], replies_from_json(row[2])) for row in rows]
+
+
+def forwarded(content: Content, question: str, ref: str = "#H-0001", lang: str = "id") -> Reply:
+    """The message the staff group gets for a question."""
+    return Reply(
+        content.t("handover.forward", "id", ref=ref, channel="test", language=lang, body=question)
+    )
+
+
+def topic_answer(content: Content, topic_id: str) -> str:
+    return content.topic_text(content.topics[topic_id], "id")
+
+
+def with_menu(content: Content, text: str) -> list[Reply]:
+    """A reply that ends the hand-over conversation: the text and the main menu."""
+    menu = [
+        ("c:paspor", "menu.paspor"),
+        ("c:wna", "menu.wna"),
+        ("c:kantor", "menu.kantor"),
+        ("q", "menu.queue"),
+        ("a", "menu.announcements"),
+        ("lang", "menu.language"),
+        ("h", "menu.officer"),
+    ]
+    return [Reply(text, tuple(Option(action, content.t(key, "id")) for action, key in menu))]
 
 
 async def test_the_officer_button_asks_then_passes_the_question_on(
     assistant: Assistant, content: Content, store: Store
 ) -> None:
     asked = (await assistant.handle(Incoming("test", "7", "7", action="h"))).replies
-    assert all_text(asked) == content.t("handover.ask", "id")
-    done = all_text(await say(assistant, "Kapan paspor saya jadi?"))
-    assert done == content.t("handover.sent", "id", ref="#H-0001")  # Monday 09.00 WIB: open
-    [(key, chat, replies)] = await outbox(store)
-    assert key == "handover:1" and chat == "-100" and "Kapan paspor saya jadi?" in replies
+    cancel = Option("hx", content.t("ann.btn_cancel", "id"))
+    assert asked == [Reply(content.t("handover.ask", "id"), (cancel,))]
+    done = await say(assistant, "Kapan paspor saya jadi?")
+    # Monday 09.00 WIB: the office is open
+    assert done == with_menu(content, content.t("handover.sent", "id", ref="#H-0001"))
+    assert await outbox(store) == [
+        ("handover:1", "-100", [forwarded(content, "Kapan paspor saya jadi?")])
+    ]
     # The next message is a question to the bot again.
-    assert "Paspor" in all_text(await say(assistant, "syarat paspor baru"))
+    answer = all_text(await say(assistant, "syarat paspor baru"))
+    assert answer.startswith(topic_answer(content, "paspor-baru"))
 
 
 async def test_outside_service_hours_the_question_waits_for_the_next_working_day(
@@ -59,12 +89,30 @@ async def test_outside_service_hours_the_question_waits_for_the_next_working_day
     assert all_text(replies) == content.t("handover.sent_closed", "id", ref="#H-0001")
 
 
+@pytest.mark.parametrize(
+    ("local", "key"),
+    [
+        ("07:59:59", "handover.sent_closed"),
+        ("08:00:00", "handover.sent"),
+        ("13:59:59", "handover.sent"),
+        ("14:00:00", "handover.sent_closed"),
+    ],
+)
+async def test_the_office_counts_as_open_from_the_first_to_before_the_last_minute(
+    assistant: Assistant, content: Content, clock: FixedClock, local: str, key: str
+) -> None:
+    wib = dt.datetime.fromisoformat(f"2026-11-30T{local}+07:00")  # Monday, 08.00-14.00
+    clock.now = wib.astimezone(dt.UTC)
+    replies = await say(assistant, "/petugas Kapan buka?")
+    assert replies == with_menu(content, content.t(key, "id", ref="#H-0001"))
+
+
 async def test_the_human_route_takes_the_text_that_triggered_it(
     assistant: Assistant, content: Content, store: Store
 ) -> None:
     await say(assistant, "I want to talk to a real person please", lang_hint="en")
     [(_, _, replies)] = await outbox(store)
-    assert "I want to talk to a real person please" in replies
+    assert replies == [forwarded(content, "I want to talk to a real person please", lang="en")]
 
 
 async def test_cancel_while_the_bot_waits_for_the_question(
@@ -75,12 +123,23 @@ async def test_cancel_while_the_bot_waits_for_the_question(
     assert await outbox(store) == []
 
 
+async def test_the_cancel_button_stops_the_wait_so_the_next_message_is_a_question_again(
+    assistant: Assistant, content: Content, store: Store
+) -> None:
+    await say(assistant, "/petugas")
+    cancelled = (await assistant.handle(Incoming("test", "7", "7", action="hx"))).replies
+    assert cancelled == with_menu(content, content.t("handover.cancelled", "id"))
+    answer = all_text(await say(assistant, "syarat paspor baru"))
+    assert answer.startswith(topic_answer(content, "paspor-baru"))
+    assert await outbox(store) == []
+
+
 async def test_without_a_staff_group_the_button_says_how_to_reach_the_office(
     services: Services, content: Content
 ) -> None:
     plain = Assistant(dataclasses.replace(services, staff_chat=None))
     replies = (await plain.handle(Incoming("test", "7", "7", action="h"))).replies
-    assert all_text(replies) == content.t("human", "id")
+    assert replies == with_menu(content, content.t("human", "id"))
     web = (await Assistant(services).handle(Incoming("web", "s", "s", text="/petugas"))).replies
     assert all_text(web) == content.t("human", "id")
 
@@ -105,12 +164,32 @@ async def test_staff_answers_go_back_once_each_and_are_audited(
         ("skm-offer:test:7:2026-11-30", "7"),
         ("handover:1:2", "7"),
     ]
+    answers = [
+        [Reply(content.t("handover.answer", "en", ref="#H-0001", body=body))]  # their language
+        for body in ("Jawaban satu", "Jawaban dua")
+    ]
+    assert [replies for key, _, replies in rows[1:] if key.startswith("handover:")] == answers
     audit = await store.db.execute_fetchall("SELECT user_key, action, outcome FROM audit")
     assert [tuple(row) for row in audit] == [
         ("66", "answer #H-0001", "refused"),
         ("55", "answer #H-0001", "done"),
         ("55", "answer #H-0001", "done"),
     ]
+
+
+async def test_a_staff_reply_without_text_or_to_an_unknown_reference_sends_nothing(
+    assistant: Assistant, content: Content, store: Store
+) -> None:
+    await say(assistant, "/petugas Pertanyaan saya")
+    forwarded = content.t(
+        "handover.forward", "id", ref="#H-0001", channel="test", language="id", body="x"
+    )
+    sticker = Incoming("test", "55", "-100", reply_to=forwarded, role="admin")
+    assert (await assistant.handle(sticker)).replies == []
+    stale = forwarded.replace("#H-0001", "#H-0099")
+    unknown = await say(assistant, "Jawaban", user="55", chat="-100", reply_to=stale, role="admin")
+    assert unknown == [Reply(content.t("handover.unknown", "id", ref="#H-0099"))]
+    assert [key for key, _, _ in await outbox(store)] == ["handover:1"]
 
 
 async def test_hand_overs_and_their_messages_are_deleted_after_ninety_days(
@@ -143,9 +222,19 @@ async def test_the_hourly_sweep_forgets_old_hand_overs_even_when_no_new_one_star
     assert await store.db.execute_fetchall("SELECT * FROM questions") == []
 
 
+async def test_a_question_of_exactly_the_limit_is_passed_on_whole(
+    assistant: Assistant, content: Content, store: Store
+) -> None:
+    question = "tanya " * 333 + "ya"  # 2,000 characters
+    await say(assistant, "/petugas " + question)
+    [(_, _, replies)] = await outbox(store)
+    assert replies == [forwarded(content, question)]
+
+
 async def test_a_long_question_is_shortened_to_one_staff_message(
-    assistant: Assistant, store: Store
+    assistant: Assistant, content: Content, store: Store
 ) -> None:
     await say(assistant, "/petugas " + "kata " * 1000)
     [(_, _, replies)] = await outbox(store)
-    assert "…" in replies and len(replies) < 2500
+    shortened = ("kata " * 400)[:1999] + "…"  # 2,000 characters with the ellipsis
+    assert replies == [forwarded(content, shortened)]

@@ -81,7 +81,17 @@ async def test_a_report_updates_the_board_and_repeating_it_changes_nothing(
     body = {"now_serving": 12, "last_issued": 30, "status": "open"}
     first = await api.post("/api/queue/a", json=body, headers=AUTH)
     assert first.status_code == 200
-    assert first.json()["now_serving"] == 12 and first.json()["waiting"] == 18
+    assert first.json() == {
+        "service": "A",
+        "name": {"id": "Paspor (WNI)", "en": "Passports (citizens)"},
+        "started": True,
+        "status": "open",
+        "reason": None,
+        "now_serving": 12,
+        "last_issued": 30,
+        "waiting": 18,
+        "minutes_per_number": 6.0,  # the configured pace: nothing measured yet
+    }
     again = await api.post("/api/queue/A", json=body, headers=AUTH)
     assert again.json() == first.json()
     board = (await api.get("/api/queue")).json()

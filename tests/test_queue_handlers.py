@@ -9,7 +9,9 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.core import Incoming
+from bot.core import Incoming, Reply
+from bot.queue.state import Report
+from bot.queue_desk import Actor
 from bot.store import Store
 from bot.store.audit import MAX_ACTION_CHARS as MAX_AUDIT_ACTION_CHARS
 from bot.understanding import Understanding
@@ -137,18 +139,24 @@ async def test_a_number_already_called_is_told_kindly(
     officer: Chat, resident: Chat, content: Content
 ) -> None:
     await officer.say("/set A 30")
-    assert content.t("queue.ticket_called", "id", ticket="A-025", serving="A-030") in all_text(
-        await resident.say("/antrian A-025")
+    text, options = one(await resident.say("/antrian A-025"))
+    assert text.endswith(
+        "\n" + content.t("queue.ticket_called", "id", ticket="A-025", serving="A-030")
     )
+    assert options == ["q", "m"]
 
 
 async def test_unknown_service_and_unreadable_ticket_are_explained(
     resident: Chat, content: Content
 ) -> None:
-    assert all_text(await resident.say("/antrian D-001")) == content.t(
-        "queue.unknown_service", "id", letter="D", letters="A, B, C"
+    assert one(await resident.say("/antrian D-001")) == (
+        content.t("queue.unknown_service", "id", letter="D", letters="A, B, C"),
+        ["q", "m"],
     )
-    assert all_text(await resident.say("/antrian besok")) == content.t("queue.bad_ticket", "id")
+    assert one(await resident.say("/antrian besok")) == (
+        content.t("queue.bad_ticket", "id"),
+        ["q", "m"],
+    )
 
 
 async def test_before_opening_hours_residents_learn_when_service_starts(
@@ -168,7 +176,10 @@ async def test_remind_me_and_cancel(
     await officer.say("/set A 10")
     replies = await resident.say("/ingatkan A-020")
     assert all_text(replies) == content.t("queue.remind_set", "id", ticket="A-020", ahead=3)
-    assert all_text(await resident.say("/batal")) == content.t("queue.cancelled", "id", count=1)
+    assert one(await resident.say("/batal")) == (
+        content.t("queue.cancelled", "id", count=1),
+        ["q", "m"],
+    )
     assert all_text(await resident.say("/batal")) == content.t("queue.nothing_to_cancel", "id")
     assert all_text(await resident.tap("r:A-012")) == content.t(
         "queue.remind_near", "id", ticket="A-012", serving="A-010"
@@ -182,7 +193,10 @@ async def test_the_web_chat_offers_no_reminder_it_cannot_send(
     replies = (await web.handle(Incoming("web", "s", "s", text="/antrian A-025"))).replies
     assert "r:A-025" not in option_ids(replies)
     replies = (await web.handle(Incoming("web", "s", "s", text="/ingatkan A-025"))).replies
-    assert all_text(replies) == content.t("queue.remind_unavailable", "id", ticket="A-025")
+    assert one(replies) == (
+        content.t("queue.remind_unavailable", "id", ticket="A-025"),
+        ["q", "m"],
+    )
 
 
 async def test_staff_get_their_command_list_and_residents_do_not(
@@ -199,3 +213,121 @@ async def test_no_reminder_is_offered_when_the_ticket_is_already_near(
 ) -> None:
     await officer.say("/set A 10")
     assert option_ids(await resident.say("/antrian A-012")) == ["q:A-012", "m"]
+
+
+def line(content: Content, status: str, letter: str = "A", name: str = "Paspor (WNI)") -> str:
+    """One service's line on the board, as residents read it."""
+    return content.t("queue.line", "id", letter=letter, name=name, status=status)
+
+
+def one(replies: list[Reply]) -> tuple[str, list[str]]:
+    [reply] = replies
+    return reply.text, [option.id for option in reply.options]
+
+
+async def test_the_board_gives_a_wait_range_from_the_machines_count_of_waiting_tickets(
+    officer: Chat, resident: Chat, content: Content, services: Services, clock: FixedClock
+) -> None:
+    for _ in range(5):
+        clock.now += dt.timedelta(minutes=4)
+        await officer.say("/panggil A")
+    await services.queue_desk().change("A", Report(5, last_issued=12), Actor("api", "m"), "report")
+    text = all_text(await resident.say("/antrian"))
+    waiting = content.t("queue.waiting", "id", count=7, low=24, high=48)  # 8 × 4 min × 0.75–1.5
+    assert f"{line(content, 'sekarang dilayani A-005')} · {waiting}\n" in text
+
+
+async def test_the_next_ticket_is_told_it_is_next_without_a_reminder_button(
+    officer: Chat, resident: Chat, content: Content
+) -> None:
+    await officer.say("/set A 24")
+    assert one(await resident.say("/antrian A-025")) == (
+        f"{line(content, 'sekarang dilayani A-024')} · sekitar 6 menit per nomor\n"
+        + content.t("queue.ticket_next", "id", ticket="A-025"),
+        ["q:A-025", "m"],
+    )
+
+
+async def test_a_reminder_is_offered_from_exactly_the_reminder_distance(
+    officer: Chat, resident: Chat
+) -> None:
+    await officer.say("/set A 21")  # A-025 has 3 ahead: the reminder still has work to do
+    assert one(await resident.say("/antrian A-025"))[1] == ["r:A-025", "q:A-025", "m"]
+    await officer.say("/set A 22")
+    assert one(await resident.say("/antrian A-025"))[1] == ["q:A-025", "m"]
+
+
+async def test_a_ticket_before_anything_is_called_counts_from_zero_and_may_be_reminded(
+    resident: Chat, content: Content, clock: FixedClock
+) -> None:
+    waiting = content.t("queue.ticket_waiting_start", "id", ticket="A-005", letter="A", ahead=4)
+    assert one(await resident.say("/antrian A-005")) == (
+        f"{line(content, 'belum ada nomor yang dipanggil')}\n{waiting}",
+        ["r:A-005", "q:A-005", "m"],
+    )
+    clock.now = dt.datetime(2026, 11, 30, 0, 15, tzinfo=dt.UTC)  # Monday 07.15 WIB
+    early = content.t("queue.before_hours", "id", start="08.00")
+    assert one(await resident.say("/antrian A-005"))[0].endswith(f"{waiting}\n{early}")
+
+
+async def test_after_hours_the_board_says_service_has_ended(
+    resident: Chat, content: Content, clock: FixedClock
+) -> None:
+    clock.now = dt.datetime(2026, 11, 30, 7, 0, tzinfo=dt.UTC)  # Monday 14.00 WIB: just closed
+    assert content.t("queue.after_hours", "id") in all_text(await resident.say("/antrian"))
+    clock.now -= dt.timedelta(seconds=1)  # 13.59.59: still open, no notice
+    text, options = one(await resident.say("/antrian"))
+    last_line = line(content, "belum ada nomor yang dipanggil", "C", "Informasi & pengaduan")
+    assert text.endswith(f"{last_line}\n{content.t('queue.note', 'id')}")
+    assert options == ["q", "m"]
+    clock.now = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)  # 08.00 sharp: open, no notice
+    assert content.t("queue.before_hours", "id", start="08.00") not in all_text(
+        await resident.say("/antrian")
+    )
+
+
+async def test_a_closed_or_paused_service_is_shown_with_its_reason(
+    officer: Chat, resident: Chat, content: Content
+) -> None:
+    await officer.say("/set A 7")
+    await officer.say("/jeda A")
+    paused = "dijeda (tanpa keterangan) · terakhir dilayani A-007"
+    assert one(await resident.say("/antrian A-025"))[0].startswith(line(content, paused) + "\n")
+    await officer.say("/tutup A gangguan listrik")
+    assert one(await resident.say("/antrian A-025")) == (
+        line(content, "tutup (gangguan listrik)"),
+        ["q", "m"],
+    )
+
+
+async def test_remind_me_explains_usage_and_a_ticket_already_called(
+    officer: Chat, resident: Chat, content: Content
+) -> None:
+    assert one(await resident.say("/ingatkan")) == (
+        content.t("queue.remind_usage", "id"),
+        ["q", "m"],
+    )
+    assert one(await resident.say("/ingatkan Z-001")) == (
+        content.t("queue.unknown_service", "id", letter="Z", letters="A, B, C"),
+        ["q", "m"],
+    )
+    await officer.say("/set A 10")
+    assert one(await resident.say("/ingatkan A-010"))[0] == content.t(
+        "queue.ticket_called", "id", ticket="A-010", serving="A-010"
+    )
+    assert one(await resident.say("/ingatkan A-013"))[0] == content.t(
+        "queue.remind_near", "id", ticket="A-013", serving="A-010"
+    )
+    assert one(await resident.say("/ingatkan A-014")) == (
+        content.t("queue.remind_set", "id", ticket="A-014", ahead=3),
+        ["q", "m"],
+    )
+    assert all_text(await resident.say("/batal")) == content.t("queue.cancelled", "id", count=1)
+
+
+async def test_a_reminder_before_the_service_starts_is_kept_however_near(
+    resident: Chat, content: Content
+) -> None:
+    assert one(await resident.say("/ingatkan A-001"))[0] == content.t(
+        "queue.remind_set", "id", ticket="A-001", ahead=3
+    )

@@ -108,29 +108,46 @@ def calls(*steps: tuple[int, float, CallKind]) -> list[Call]:
     return [Call(n, kind, START + dt.timedelta(minutes=m)) for n, m, kind in steps]
 
 
-def test_the_estimate_falls_back_to_the_configured_pace_early_in_the_day() -> None:
-    early = calls((1, 0, "call"), (2, 4, "call"), (3, 8, "call"))
-    assert minutes_per_number(early, fallback=6.0) == 6.0
+def test_the_estimate_uses_the_configured_pace_until_three_intervals_are_measured() -> None:
+    two = calls((1, 0, "call"), (2, 4, "call"), (3, 8, "call"))
+    assert minutes_per_number(two, fallback=6.0) == 6.0
+    three = calls((1, 0, "call"), (2, 4, "call"), (3, 8, "call"), (4, 10, "call"))
+    assert minutes_per_number(three, fallback=6.0) == 4.0  # median of 4, 4 and 2
 
 
-def test_the_estimate_uses_the_median_of_the_last_ten_intervals() -> None:
-    slow_start = [(n, n * 30.0, "call") for n in range(1, 6)]  # 30 minutes each
-    steady = [(n, 150 + (n - 5) * 4.0, "call") for n in range(6, 17)]  # then 4 minutes each
-    assert minutes_per_number(calls(*slow_start, *steady), fallback=6.0) == 4.0
+def test_the_estimate_follows_the_median_of_the_last_ten_intervals_only() -> None:
+    # Eleven slow intervals of 30 minutes, then ten of 4 and 6 minutes (median 5). Counting
+    # the eleventh-last interval, or all of them, would give 6 or 30.
+    slow = [(n, n * 30.0, "call") for n in range(1, 13)]
+    recent = [(13 + i, 360 + 5.0 * i + (6 if i % 2 == 0 else 5), "call") for i in range(10)]
+    assert minutes_per_number(calls(*slow, *recent), fallback=9.0) == 5.0
 
 
-def test_a_jump_counts_per_number_and_a_correction_starts_afresh() -> None:
+def test_a_jump_counts_as_that_many_numbers() -> None:
+    # 1 → 4 in 15 minutes is 5 minutes a number, not 15; so are the jumps after it.
+    history = calls((1, 0, "call"), (4, 15, "call"), (6, 25, "call"), (9, 40, "call"))
+    assert minutes_per_number(history, fallback=9.0) == 5.0
+
+
+def test_a_staff_correction_is_not_an_interval_and_the_pace_starts_afresh_after_it() -> None:
+    # Setting 5 → 40 a minute later is a correction, not 35 numbers served in a minute; setting
+    # back (40 → 2) measures nothing either.
     history = calls(
         (1, 0, "call"),
-        (4, 15, "call"),
+        (2, 5, "call"),
         (5, 20, "call"),
-        (2, 21, "set"),
-        (3, 26, "call"),
-        (4, 31, "call"),
+        (40, 21, "set"),
+        (2, 22, "set"),
+        (3, 27, "call"),
+        (4, 32, "call"),
     )
     assert minutes_per_number(history, fallback=9.0) == 5.0
+    # Two real intervals around a forward correction are still too few to measure a pace.
+    few = calls((1, 0, "call"), (2, 5, "call"), (10, 6, "set"), (11, 11, "call"))
+    assert minutes_per_number(few, fallback=9.0) == 9.0
 
 
 def test_the_wait_is_a_range_not_a_promise() -> None:
     assert wait_range(ahead=3, per_number=5.0) == (15, 30)  # 4 numbers × 5 min × 0.75–1.5
-    assert wait_range(ahead=0, per_number=0.1) == (0, 1)
+    assert wait_range(ahead=2, per_number=3.0) == (6, 14)  # 9 minutes: 6.75 down, 13.5 up
+    assert wait_range(ahead=0, per_number=0.1) == (0, 1)  # never "up to 0 minutes"

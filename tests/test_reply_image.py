@@ -27,8 +27,16 @@ def test_web_chat_gets_a_png_data_url(content: Content) -> None:
 
 
 def test_whatsapp_sends_the_text_only(content: Content) -> None:
-    [message] = render(CHART, Labels.of(content, "id"))
-    assert message["type"] == "interactive" and "image" not in message
+    assert render(CHART, Labels.of(content, "id")) == [
+        {
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": {"text": "Figures"},
+                "action": {"buttons": [{"type": "reply", "reply": {"id": "m", "title": "Menu"}}]},
+            },
+        }
+    ]
 
 
 def test_an_image_survives_the_outbox() -> None:

@@ -32,6 +32,7 @@ def base_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.subprocess
 def test_bad_port_stops_start_up_with_one_line(tmp_path: Path) -> None:
     env = base_env(tmp_path) | {"HTTP_PORT": "abc"}
     result = run_cli("run", env=env, cwd=tmp_path)
@@ -40,6 +41,7 @@ def test_bad_port_stops_start_up_with_one_line(tmp_path: Path) -> None:
     assert "HTTP_PORT" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.subprocess
 def test_missing_content_dir_names_the_setting(tmp_path: Path) -> None:
     env = base_env(tmp_path) | {"CONTENT_DIR": str(tmp_path / "nope")}
     result = run_cli("run", env=env, cwd=tmp_path)
@@ -48,6 +50,7 @@ def test_missing_content_dir_names_the_setting(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.subprocess
 def test_invalid_content_refuses_to_start_with_the_fault_list(tmp_path: Path) -> None:
     broken = tmp_path / "content"
     subprocess.run(["cp", "-r", str(CONTENT_DIR), str(broken)], check=True)

@@ -7,15 +7,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from telegram import Update
 
-from bot.app import App, build_app
+from bot.app import App, build_app, build_http
 from bot.channels import Connectors
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import load_settings
 from bot.content import Content
-from bot.core import Reply
+from bot.core import Lang, Location, Reply
 from bot.markup import to_plain, to_telegram_html
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 from tests.fake_telegram import BOT_USER, FakeBotApi, callback_update, retry_after, text_update
@@ -172,10 +173,6 @@ async def test_command_menu_is_published_in_both_languages(tg: Harness) -> None:
 async def test_webhook_refuses_a_wrong_or_missing_secret_and_accepts_the_right_one(
     tmp_path: Path, clock: FixedClock
 ) -> None:
-    import httpx
-
-    from bot.app import build_http
-
     settings = load_settings(
         TELEGRAM_BOT_TOKEN="123:ABC",
         TELEGRAM_WEBHOOK_URL="https://bot.example/webhooks/telegram",
@@ -334,5 +331,98 @@ async def test_a_hand_over_goes_to_the_staff_group_and_the_reply_comes_back(
         assert str(invitation["chat_id"]) == "7"
         assert keyboard_data(invitation) == ["sv:2", "svd"]
         assert len([m for m in tg.api.sent() if str(m["chat_id"]) == str(STAFF_GROUP)]) == 2
+    finally:
+        await tg.app.close()
+
+
+BAD_REQUEST = (
+    400,
+    {"ok": False, "error_code": 400, "description": "Bad Request: can't parse entities"},
+)
+
+
+@pytest.mark.parametrize(("language", "lang"), [("id", "id"), ("en", "en")])
+async def test_a_failed_update_gets_an_apology_in_the_persons_language(
+    tmp_path: Path, clock: FixedClock, content: Content, language: str, lang: Lang
+) -> None:
+    api = FakeBotApi(fail_next={"sendMessage": [BAD_REQUEST]})
+    tg = await make_harness(tmp_path / "e.sqlite3", clock, api)
+    try:
+        await tg.feed(text_update(1, 7, "/menu", language=language))
+        failed, apology = tg.api.sent()
+        assert failed["text"] == to_telegram_html(content.t("menu_prompt", lang))
+        assert (int(apology["chat_id"]), apology["text"]) == (
+            7,
+            to_telegram_html(content.t("error", lang)),
+        )
+    finally:
+        await tg.app.close()
+
+
+async def test_a_retry_after_is_waited_out_five_times_at_most_then_apologised_for(
+    tmp_path: Path, clock: FixedClock, content: Content
+) -> None:
+    api = FakeBotApi(fail_next={"sendMessage": [retry_after(3)] * 5})
+    tg = await make_harness(tmp_path / "r5.sqlite3", clock, api)
+    try:
+        await tg.feed(text_update(1, 7, "/menu"))
+        *attempts, apology = tg.api.sent()
+        assert len(attempts) == 5 and all(a == attempts[0] for a in attempts)
+        assert tg.sleeps == [3.0, 3.0, 3.0, 3.0]
+        assert apology["text"] == to_telegram_html(content.t("error", "id"))
+    finally:
+        await tg.app.close()
+
+
+async def test_a_location_is_sent_as_a_venue_before_its_caption(tg: Harness) -> None:
+    place = Location("MPP Kota Probolinggo", "Jl. Suroyo", -7.75, 113.21)
+    await tg.channel.send(7, [Reply("Lokasi kami", location=place)])
+    [venue] = tg.api.sent("sendVenue")
+    assert {k: venue[k] for k in ("chat_id", "latitude", "longitude", "title", "address")} == {
+        "chat_id": 7,
+        "latitude": -7.75,
+        "longitude": 113.21,
+        "title": "MPP Kota Probolinggo",
+        "address": "Jl. Suroyo",
+    }
+    sent = [c.method for c in tg.api.calls if c.method.startswith("send")]
+    assert sent == ["sendVenue", "sendMessage"]
+
+
+WEBHOOK = {
+    "TELEGRAM_WEBHOOK_URL": "https://bot.example/hooks/tg",
+    "TELEGRAM_WEBHOOK_SECRET": "s3cret-token",
+}
+
+
+async def test_webhook_mode_registers_the_webhook_with_its_secret_and_does_not_poll(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    tg = await make_harness(tmp_path / "wm.sqlite3", clock, **WEBHOOK)
+    try:
+        await tg.channel.start()
+        [webhook] = tg.api.sent("setWebhook")
+        assert webhook["url"] == "https://bot.example/hooks/tg"
+        assert webhook["secret_token"] == "s3cret-token"
+        assert set(as_json(webhook["allowed_updates"])) == set(Update.ALL_TYPES)
+        assert "getUpdates" not in [c.method for c in tg.api.calls]
+    finally:
+        await tg.app.close()
+
+
+async def test_a_webhook_body_that_is_not_json_is_a_bad_request(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    tg = await make_harness(tmp_path / "wj.sqlite3", clock, **WEBHOOK)
+    transport = httpx.ASGITransport(app=build_http(tg.app))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.post(
+                "/hooks/tg",
+                content=b"{not json",
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
+            )
+        assert response.status_code == 400
+        assert tg.channel.application.update_queue.qsize() == 0
     finally:
         await tg.app.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import get_args
+from typing import IO, get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from benchmarks.accuracy import GENERAL_FILES, evaluate, general_outcomes, load_rows, read_lines
 from bot.understanding import Understanding, normalise
+from bot.understanding.cache import write_cache
 from bot.understanding.classifier import Classifier
 from bot.understanding.engine import Route
 from bot.understanding.normalise import STEM_CACHE_FILE
@@ -335,3 +336,21 @@ def test_any_text_gets_a_valid_analysis(understanding: Understanding, text: str)
     assert analysis.topic_id is None or analysis.topic_id in topics
     assert set(analysis.candidates) <= set(topics) and set(analysis.suggestions) <= set(topics)
     assert all(0.0 <= value < 2.0 for value in analysis.scores.values())
+
+
+def test_a_cache_that_cannot_be_written_is_skipped_and_leaves_no_temporary_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def fail_halfway(f: IO[bytes]) -> None:
+        f.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    write_cache(tmp_path / "stems.json", fail_halfway)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "not-a-folder").write_text("x")
+    write_cache(tmp_path / "not-a-folder" / "stems.json", lambda f: f.write(b"{}"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "cache stems.json not saved: OSError",
+        "cache stems.json not saved: FileExistsError",
+    ]

@@ -73,13 +73,23 @@ async def test_invalid_json_is_refused(web: tuple[httpx.AsyncClient, App]) -> No
 
 
 async def test_healthz_reports_content_and_database(web: tuple[httpx.AsyncClient, App]) -> None:
-    client, app = web
+    client, _ = web
     response = await client.get("/healthz")
-    assert response.status_code == 200
-    body = response.json()
-    assert body["database"] == "ok" and body["content"]["topics"] == len(
-        app.services.content.topics
+    topics = len(list((CONTENT_DIR / "topics").glob("*.yaml")))
+    assert (response.status_code, response.json()) == (
+        200,
+        {"status": "ok", "content": {"topics": topics}, "database": "ok"},
     )
+
+
+async def test_healthz_is_degraded_with_503_when_the_database_fails(
+    web: tuple[httpx.AsyncClient, App],
+) -> None:
+    client, app = web
+    await app.services.store.close()  # every database call now fails
+    response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "degraded" and response.json()["database"] == "error"
 
 
 async def test_chat_page_runs_under_a_csp_without_inline_code(

@@ -17,9 +17,11 @@ from bot.app import App, build_app, build_http
 from bot.channels import Connectors
 from bot.channels.whatsapp import OutsideWindow, RedactVerifyToken, WhatsAppChannel
 from bot.config import SettingsError, load_settings
+from bot.content import Content
 from bot.context import Answer
-from bot.core import Incoming, Reply
+from bot.core import Incoming, Lang, Reply
 from bot.store import whatsapp
+from bot.store.outbox import enqueue, replies_from_json
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 from tests.fake_whatsapp import (
     FakeGraphApi,
@@ -38,6 +40,21 @@ ADMIN = "6281100000001"
 TEXT_WAMID = "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABIYFjNFQjBDMEY1QkY2RTQ2QjQxRjAyAA=="
 MENU = ["c:paspor", "c:wna", "c:kantor", "q", "a", "lang", "h"]
 SENT_AT = dt.datetime(2026, 11, 30, 1, 59, tzinfo=dt.UTC)  # the recorded bodies' timestamp
+
+
+def assert_topic(graph: FakeGraphApi, topic_id: str, lang: Lang = "id") -> None:
+    """What the Graph API got is that topic's answer: its title first, its 👍/👎 buttons."""
+    title = ENGINE.content.topics[topic_id].title.get(lang)
+    assert graph.texts().startswith(f"*{title}*\n\n")
+    ids = [i for m in graph.sent() for i in action_ids(m)]
+    assert [i for i in ids if i.startswith("f:")] == [f"f:+:{topic_id}", f"f:-:{topic_id}"]
+
+
+def with_message(body: bytes, **fields: Any) -> bytes:
+    """A recorded body with its one message changed (kept as Meta would sign it)."""
+    data = json.loads(body)
+    data["entry"][0]["changes"][0]["value"]["messages"][0].update(fields)
+    return json.dumps(data).encode()
 
 
 class Harness:
@@ -182,6 +199,7 @@ async def test_access_token_without_app_secret_refuses_to_start(tmp_path: Path) 
         )
 
 
+@pytest.mark.subprocess
 def test_cli_run_without_app_secret_exits_2_naming_it(tmp_path: Path) -> None:
     env = base_env(tmp_path) | {
         "WHATSAPP_ACCESS_TOKEN": "t",
@@ -217,7 +235,7 @@ async def test_text_is_answered_through_the_graph_api(wa: Harness) -> None:
     assert request.headers["Authorization"] == "Bearer graph-token"
     sent = wa.graph.sent()
     assert all(m["to"] == PERSON and m["messaging_product"] == "whatsapp" for m in sent)
-    assert "paspor" in wa.graph.texts().lower()
+    assert_topic(wa.graph, "paspor-baru")
     for message in sent:
         check_limits(message)
 
@@ -247,6 +265,11 @@ async def test_template_quick_reply_payload_is_an_action(wa: Harness) -> None:
 async def test_image_gets_the_text_only_notice(wa: Harness) -> None:
     await wa.post(payload("image"))
     assert "hanya bisa membaca pesan teks" in wa.graph.texts()
+
+
+async def test_a_reaction_is_not_answered(wa: Harness) -> None:
+    assert (await wa.post(payload("reaction"))).status_code == 200
+    assert wa.graph.requests == []
 
 
 async def test_status_callback_is_acknowledged_and_nothing_sent(wa: Harness) -> None:
@@ -359,15 +382,29 @@ async def test_outside_window_error_is_recorded_not_retried(
 async def test_failed_status_for_a_closed_window_is_recorded(
     wa: Harness, clock: FixedClock
 ) -> None:
-    store = wa.app.services.store
     await wa.post(payload("image"))
     clock.now = SENT_AT + dt.timedelta(hours=20)
     assert (await wa.post(payload("status_failed"))).status_code == 200
-    assert await whatsapp.last_inbound(store.db, PERSON) is None
+    wa.graph.requests.clear()
+    with pytest.raises(OutsideWindow):  # inside the 24 hours, but WhatsApp said it closed
+        await wa.channel.sender.send(PERSON, ALERT)
+    assert wa.graph.requests == []
     clock.now += dt.timedelta(hours=1)
-    async with store.transaction() as db:  # they write again: open once more
-        await whatsapp.record_inbound(db, PERSON, clock.now)
-    assert await whatsapp.last_inbound(store.db, PERSON) == clock.now
+    again = with_message(payload("image"), id="wamid.again", timestamp=str(clock.now.timestamp()))
+    await wa.post(again)  # they write again: the window opens once more
+    wa.graph.requests.clear()
+    await wa.channel.sender.send(PERSON, ALERT)
+    assert [m["type"] for m in wa.graph.sent()] == ["text"]
+
+
+async def test_a_window_closed_at_the_moment_of_the_last_message_counts_as_closed(
+    wa: Harness, clock: FixedClock
+) -> None:
+    clock.now = SENT_AT  # the refusal is recorded at the same second the message was sent
+    await wa.post(payload("image"))
+    await wa.post(payload("status_failed"))
+    with pytest.raises(OutsideWindow):
+        await wa.channel.sender.send(PERSON, ALERT)
 
 
 async def test_message_ids_are_kept_30_days_then_forgotten(wa: Harness, clock: FixedClock) -> None:
@@ -415,11 +452,11 @@ async def test_an_answer_that_meets_a_graph_outage_is_resent_from_the_outbox(
         store = harness.app.services.store
         [row] = await store.db.execute_fetchall("SELECT key, chat_key FROM outbox")
         assert tuple(row) == (f"whatsapp-answer:{TEXT_WAMID}", PERSON)
-        failed = len(graph.requests)
+        [first_try] = graph.sent()
         assert await harness.app.outbox_worker().drain() == 1
-        resent = graph.sent()[failed:]
-        assert resent and all(m["to"] == PERSON for m in resent)
-        assert "paspor" in graph.texts().lower()
+        resent = graph.sent()[1:]
+        assert resent[0] == first_try and all(m["to"] == PERSON for m in resent)
+        assert_topic(graph, "paspor-baru")
     finally:
         await harness.close()
 
@@ -494,8 +531,6 @@ async def test_window_closed_by_whatsapp_falls_back_to_the_template(
 async def test_outbox_sends_on_whatsapp_and_records_a_closed_window_as_skipped(
     wa: Harness, clock: FixedClock
 ) -> None:
-    from bot.store.outbox import enqueue
-
     await wa.post(payload("image"))  # PERSON wrote: their window opens
     wa.graph.requests.clear()
     store = wa.app.services.store
@@ -507,3 +542,102 @@ async def test_outbox_sends_on_whatsapp_and_records_a_closed_window_as_skipped(
     assert [tuple(r) for r in rows] == [("t:inside", "sent"), ("t:never-wrote", "skipped")]
     [message] = wa.graph.sent()
     assert message["to"] == PERSON
+
+
+# --- outbound failures -------------------------------------------------------------------
+
+
+async def test_rate_limits_are_waited_out_five_times_at_most(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    graph = FakeGraphApi(fail_next=[(429, {})] * 5)
+    harness = await make_harness(tmp_path / "x.sqlite3", clock, graph)
+    try:
+        await harness.post(payload("template_button"))
+        assert len(graph.requests) == 5 and harness.sleeps == [1.0, 2.0, 4.0, 8.0]
+        # A refusal, not an outage: nothing is queued to be resent.
+        assert await harness.app.services.store.db.execute_fetchall("SELECT * FROM outbox") == []
+    finally:
+        await harness.close()
+
+
+LOCATION = with_message(
+    payload("template_button"), id="wamid.lokasi", button={"payload": "t:lokasi", "text": "Lokasi"}
+)
+
+
+async def test_after_a_partial_failure_only_the_replies_not_yet_sent_are_resent(
+    tmp_path: Path, clock: FixedClock, content: Content
+) -> None:
+    graph = FakeGraphApi(fail_at={2: (503, {})})  # the map link arrives, the topic does not
+    harness = await make_harness(tmp_path / "p.sqlite3", clock, graph)
+    try:
+        await harness.post(LOCATION)
+        caption, failed = graph.sent()
+        assert caption["text"]["body"].startswith("Lokasi: ")
+        store = harness.app.services.store
+        [row] = await store.db.execute_fetchall("SELECT replies FROM outbox")
+        [rest] = replies_from_json(row[0])
+        assert rest.text.startswith(f"**{content.topics['lokasi'].title.id}**\n\n")
+        graph.requests.clear()
+        assert await harness.app.outbox_worker().drain() == 1
+        assert graph.sent()[0] == failed
+        assert not any(m["type"] == "text" and m["text"]["body"] == caption["text"]["body"]
+                       for m in graph.sent())  # fmt: skip
+    finally:
+        await harness.close()
+
+
+async def test_an_answer_queued_after_an_outage_is_dropped_after_an_hour(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    graph = FakeGraphApi(fail_next=[(503, {})])
+    harness = await make_harness(tmp_path / "e.sqlite3", clock, graph)
+    try:
+        await harness.post(payload("text"))
+        graph.requests.clear()
+        clock.now += dt.timedelta(hours=1)  # the question is stale now
+        assert await harness.app.outbox_worker().drain() == 0
+        rows = await harness.app.services.store.db.execute_fetchall("SELECT outcome FROM outbox")
+        assert [row[0] for row in rows] == ["expired"] and graph.requests == []
+    finally:
+        await harness.close()
+
+
+async def test_a_refused_template_is_retried_by_the_outbox_and_then_sent(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    graph = FakeGraphApi(fail_next=[graph_error(132001)])  # template missing or paused
+    harness = await make_harness(
+        tmp_path / "r.sqlite3", clock, graph, WHATSAPP_ALERT_TEMPLATE="queue_alert"
+    )
+    store = harness.app.services.store
+    try:
+        async with store.transaction() as db:
+            await enqueue(db, "t:alert", "whatsapp", PERSON, ALERT, clock.now)
+        worker = harness.app.outbox_worker()
+        assert await worker.drain() == 0
+        rows = await store.db.execute_fetchall("SELECT attempts, last_error, outcome FROM outbox")
+        assert [tuple(row) for row in rows] == [(1, "GraphError", None)]
+        clock.now += dt.timedelta(seconds=2)  # the first backoff
+        assert await worker.drain() == 1
+        assert [m["type"] for m in graph.sent()] == ["template", "template"]
+    finally:
+        await harness.close()
+
+
+async def test_the_template_speaks_the_persons_chosen_language(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    harness = await make_harness(
+        tmp_path / "l.sqlite3", clock, WHATSAPP_ALERT_TEMPLATE="queue_alert"
+    )
+    try:
+        await harness.post(with_message(payload("text"), text={"body": "/bahasa en"}))
+        harness.graph.requests.clear()
+        clock.now = SENT_AT + dt.timedelta(hours=25)  # the window has closed
+        await harness.channel.sender.send(PERSON, ALERT)
+        [message] = harness.graph.sent()
+        assert message["template"]["language"] == {"code": "en"}
+    finally:
+        await harness.close()

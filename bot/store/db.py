@@ -118,13 +118,19 @@ class Store:
         if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = await _connect(path)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA foreign_keys=ON")
         store = cls(db, clock)
-        await store._migrate()
-        if not in_memory:
-            store._reader = await _connect(path)
-            await store._reader.execute("PRAGMA query_only=ON")
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await store._migrate()
+            if not in_memory:
+                store._reader = await _connect(path)
+                await store._reader.execute("PRAGMA query_only=ON")
+        except BaseException:
+            # aiosqlite's thread would keep the process alive: `ukkbot run` hung instead of
+            # exiting with the error.
+            await store.close()
+            raise
         return store
 
     async def close(self) -> None:

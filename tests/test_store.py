@@ -1,0 +1,112 @@
+"""The store's failure paths and retention: a migration or a cached read that fails, the
+hourly sweep."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+import bot.store
+from bot.app import every
+from bot.store import Store, questions, whatsapp
+from bot.store.retention import forget_expired
+from tests.conftest import FixedClock
+
+
+def schema(path: Path) -> tuple[int, set[str]]:
+    """The database's user_version and table names, read outside the store."""
+    with sqlite3.connect(path) as db:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return version, tables
+
+
+async def test_a_failed_migration_changes_nothing_and_a_fixed_start_applies_it(
+    tmp_path: Path,
+) -> None:
+    fresh = tmp_path / "fresh.sqlite3"
+    await (await Store.open(fresh)).close()
+    latest, tables = schema(fresh)
+    # A database at version 5 (migrations 001-005 run by hand), with a table that migration 006
+    # creates left over, so that 006 fails halfway: after creating its first tables.
+    path = tmp_path / "m.sqlite3"
+    folder = Path(bot.store.__file__).parent / "migrations"
+    with sqlite3.connect(path) as db:
+        for script in sorted(folder.glob("00[1-5]_*.sql")):
+            db.executescript(script.read_text(encoding="utf-8"))
+        db.execute("PRAGMA user_version=5")
+        db.execute("CREATE TABLE question_days (day TEXT)")
+    before = schema(path)
+    threads = set(threading.enumerate())
+    with pytest.raises(sqlite3.OperationalError, match="question_days already exists"):
+        await Store.open(path)
+    # No connection is left open: its thread would keep the process from exiting.
+    for thread in set(threading.enumerate()) - threads:
+        thread.join(timeout=5)  # a closed connection's thread ends at once
+    assert not [t for t in set(threading.enumerate()) - threads if t.is_alive()]
+    assert schema(path) == before
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE question_days")
+    await (await Store.open(path)).close()
+    assert schema(path) == (latest, tables)
+
+
+async def test_a_cached_read_that_failed_is_loaded_again_next_time(store: Store) -> None:
+    loads: list[int] = []
+
+    async def load(db: aiosqlite.Connection) -> str:
+        loads.append(1)
+        if len(loads) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return "board"
+
+    with pytest.raises(sqlite3.OperationalError):
+        await store.read_cached("queue-board", load)
+    assert await store.read_cached("queue-board", load) == "board"
+    assert await store.read_cached("queue-board", load) == "board"  # now served from the cache
+    assert len(loads) == 2
+
+
+async def test_the_sweep_forgets_whatsapp_ids_after_30_days_without_a_new_message(
+    store: Store, clock: FixedClock
+) -> None:
+    async with store.transaction() as db:
+        await whatsapp.claim_message(db, "wamid.old", clock.now)
+    clock.now += dt.timedelta(days=30)
+    await forget_expired(store)
+    assert await store.db.execute_fetchall("SELECT wamid FROM whatsapp_messages") != []
+    clock.now += dt.timedelta(seconds=1)
+    await forget_expired(store)
+    assert await store.db.execute_fetchall("SELECT wamid FROM whatsapp_messages") == []
+
+
+class Stop(Exception):
+    """Ends the hourly loop in a test."""
+
+
+async def test_a_failed_sweep_is_logged_and_retried_an_hour_later(
+    store: Store, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with store.transaction() as db:
+        await questions.record_question(db, "resep rendang", "unknown", clock.now)
+    clock.now += dt.timedelta(days=91)
+    await store.db.execute("ALTER TABLE questions RENAME TO questions_away")  # the sweep fails
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 1:
+            assert [r.getMessage() for r in caplog.records] == ["retention sweep failed"]
+            await store.db.execute("ALTER TABLE questions_away RENAME TO questions")
+        else:
+            raise Stop
+
+    with pytest.raises(Stop):
+        await every(3600, lambda: forget_expired(store), "retention sweep", sleep)
+    assert sleeps == [3600, 3600]
+    assert await store.db.execute_fetchall("SELECT * FROM questions") == []
