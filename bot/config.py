@@ -14,6 +14,11 @@ class SettingsError(Exception):
     """A setting is missing or wrong; the message is one line naming it."""
 
 
+class StartupError(Exception):
+    """What the settings point at cannot be used (a database that cannot be opened or written,
+    a port in use): `ukkbot run` stops with this one line."""
+
+
 def _split_list(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]

@@ -60,10 +60,15 @@ async def open_services(
     """Load content (raises ContentError), open the store, build the engine unless given."""
     content = understanding.content if understanding else load_content(settings.CONTENT_DIR)
     store = await Store.open(database or settings.DATABASE_PATH, clock=clock)
+    try:
+        engine = understanding or Understanding(content, cache_dir=settings.data_dir)
+    except BaseException:
+        await store.close()
+        raise
     return Services(
         content=content,
         store=store,
-        understanding=understanding or Understanding(content, cache_dir=settings.data_dir),
+        understanding=engine,
         zone=settings.zone,
         push_channels=push_channels,
         staff_chat=staff_chat,

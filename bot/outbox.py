@@ -15,12 +15,11 @@ again (outcome "unconfirmed"). A `RateLimiter` per channel keeps to BROADCAST_RA
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -186,7 +185,7 @@ class OutboxWorker:
                     timeout = POLL_SECONDS
                 if not self._running and not forever:
                     return sent
-                waits: set[asyncio.Future[object]] = set(self._running.values())
+                waits: set[asyncio.Future[Any]] = set(self._running.values())
                 waker = asyncio.ensure_future(self.wake.wait()) if forever else None
                 if waker is not None:
                     waits.add(waker)

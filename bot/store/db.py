@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
-
-import sqlite3
 
 import aiosqlite
 
@@ -200,8 +199,8 @@ class Store:
                 (as_text(self.clock()),),
             )
 
-    async def write_health(self, timeout: float) -> str:
-        """"ok" when a write commits within `timeout` seconds; "busy" when it still waits (for
+    async def write_health(self, wait: float) -> str:
+        """ "ok" when a write commits within `wait` seconds; "busy" when it still waits (for
         another writer; it goes on in the background, so the next look may see it done);
         "gone" when the file was deleted or replaced; "error" when SQLite refuses it."""
         if self._path is not None:
@@ -215,7 +214,7 @@ class Store:
             # Its failure is read here or, when it ended after we answered, simply dropped.
             self._probe.add_done_callback(lambda task: task.cancelled() or task.exception())
         probe = self._probe
-        done, _ = await asyncio.wait([probe], timeout=timeout)
+        done, _ = await asyncio.wait([probe], timeout=wait)
         if not done:
             return "busy"
         return "ok" if probe.exception() is None else "error"

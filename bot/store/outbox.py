@@ -22,7 +22,6 @@ import aiosqlite
 from bot.core import Lang, Location, Option, Reply
 from bot.store.db import as_text
 
-
 Priority = Literal[0, 1]
 URGENT: Priority = 0
 BULK: Priority = 1
