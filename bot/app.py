@@ -150,6 +150,7 @@ class App:
             except Exception as exc:
                 log.warning("%s: stopping failed (%s)", channel.name, type(exc).__name__)
             self.states[channel.name] = "stopped"
+        await self.services.bookkeeping.flush()
         await self.services.store.close()
 
     async def health(self) -> tuple[bool, dict[str, object]]:
@@ -278,6 +279,7 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     outbox: asyncio.Task[None] | None = None
     sweeper = asyncio.create_task(_forget_expired_hourly(app.services.store))
+    bookkeeper = asyncio.create_task(app.services.bookkeeping.run())
     try:
         await app.start()  # after uvicorn.Config, which sets up the loggers channels filter
         # After the channels started: pending reminders from before a restart go out now.
@@ -286,7 +288,7 @@ async def serve(settings: Settings) -> None:
         await server.serve(sockets=[sock])
     finally:
         sock.close()
-        for task in (outbox, sweeper):
+        for task in (outbox, sweeper, bookkeeper):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

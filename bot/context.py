@@ -17,6 +17,7 @@ from bot.content import Content, load_content
 from bot.core import Incoming, Lang, Option, Reply
 from bot.queue_desk import QueueDesk
 from bot.store import Store
+from bot.store.bookkeeping import Bookkeeping
 from bot.understanding import Understanding
 
 StaffListener = Callable[[str, str, bool], Awaitable[None]]
@@ -39,6 +40,11 @@ class Services:
     staff_listeners: list[StaffListener] = field(default_factory=list)
     # Where hand-overs to an officer go: (channel, chat key) of the staff group, if any.
     staff_chat: tuple[str, str] | None = None
+    # Last seen and counters, written behind in batches (answering needs no write).
+    bookkeeping: Bookkeeping = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bookkeeping", Bookkeeping(self.store))
 
     def queue_desk(self) -> QueueDesk:
         """Today's queue over this store; cheap, one per request."""
