@@ -50,16 +50,21 @@ def graph_error(code: int, status: int = 400) -> tuple[int, dict[str, Any]]:
 
 @dataclass
 class FakeGraphApi:
-    """Records every request; `fail_next` holds error answers to give before succeeding."""
+    """Records every request; `fail_next` holds error answers to give before succeeding;
+    `raise_next` network failures (httpx.ReadTimeout: the request went out, no answer came;
+    httpx.ConnectError: it never left) to raise before answering."""
 
     requests: list[httpx.Request] = field(default_factory=list)
     fail_next: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    raise_next: list[type[httpx.TransportError]] = field(default_factory=list)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.answer)
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if self.raise_next:
+            raise self.raise_next.pop(0)("graph.test: no answer", request=request)
         if self.fail_next:
             status, body = self.fail_next.pop(0)
             return httpx.Response(status, json=body)
