@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from bot.app import build_app
+from bot.app import build_app, build_http
 from bot.channels import Connectors
 from bot.config import load_settings
 from bot.content import load_content
@@ -207,6 +207,39 @@ async def web_load(folder: Path, think: float, sessions: int = 200, messages: in
     )
 
 
+async def web_in_process(
+    folder: Path, engine: Understanding, sessions: int = 200, messages: int = 10
+) -> None:
+    """The same load on the app itself (httpx's ASGI transport, no HTTP server): what the
+    code costs per message, without uvicorn and the network stack."""
+    settings = load_settings(DATABASE_PATH=folder / "inproc.sqlite3", CONTENT_DIR=ROOT / "content")
+    app = await build_app(settings, understanding=engine)
+    latencies: list[float] = []
+    transport = httpx.ASGITransport(app=build_http(app))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+            async def session(n: int) -> None:
+                for i in range(messages):
+                    body = {"session": f"bench-session-{n:04d}", "text": QUESTIONS[(n + i) % 8]}
+                    started = time.perf_counter()
+                    response = await client.post("/api/chat", json=body)
+                    assert response.status_code == 200
+                    latencies.append(time.perf_counter() - started)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(session(n) for n in range(sessions)))
+            wall = time.perf_counter() - started
+    finally:
+        await app.close()
+    cuts = statistics.quantiles(latencies, n=100)
+    print(
+        f"3b. in process, {sessions} sessions × {messages} messages at once: "
+        f"p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms, "
+        f"{len(latencies) / wall:.0f} requests/s"
+    )
+
+
 class TimedBotApi(FakeBotApi):
     """The stand-in Bot API, noting when each message arrived."""
 
@@ -266,6 +299,7 @@ async def main() -> None:
         engine = Understanding(load_content(ROOT / "content"), cache_dir=folder / "web")
         for think in (0.0, 2.0):
             await web_load(folder, think)
+        await web_in_process(folder, engine)
         for rate, count in ((25.0, 500), (80.0, 1000)):
             achieved = await telegram_rate(folder, engine, rate, count)
             print(
