@@ -148,6 +148,27 @@ async def test_the_running_worker_wakes_for_a_retry_when_its_backoff_ends(
 # --- at most once ---------------------------------------------------------------------------
 
 
+async def test_a_sent_message_whose_mark_could_not_be_written_is_not_sent_again(
+    store: Store,
+) -> None:
+    await put(store, "queue-alert:1", "chat-1")
+    sender = Sender()
+    deliver = sender.send
+
+    async def send_then_disk_full(chat_key: str, replies: list[Reply], /) -> None:
+        await deliver(chat_key, replies)
+        await store.db.execute("PRAGMA query_only=ON")  # the "sent" mark will be refused
+
+    sender.send = send_then_disk_full  # type: ignore[method-assign]
+    worker = OutboxWorker(store, {"test": sender})
+    with pytest.raises(sqlite3.OperationalError):
+        await worker.drain()
+    await store.db.execute("PRAGMA query_only=OFF")
+    assert await worker.drain() == 0  # marks it now, sends nothing
+    assert sender.sent == [("chat-1", "halo")]
+    assert await outcomes(store) == {"queue-alert:1": "sent"}
+
+
 @pytest.mark.parametrize(
     ("went_out", "outcome", "calls"), [(True, "unconfirmed", 1), (False, "sent", 2)]
 )
