@@ -368,8 +368,8 @@ async def test_telegram_down_at_start_is_retried_while_the_web_chat_serves(
             assert health["channels"]["telegram"] == "retrying (NetworkError)"
             assert health["status"] == "degraded"
             retry.set()
-            for _ in range(100):
-                await asyncio.sleep(0)
+            for _ in range(500):  # a guard (5 s at most), not a pause: the start reads the store
+                await asyncio.sleep(0.01)
                 if app.states["telegram"] == "up":
                     break
             assert app.states["telegram"] == "up" and "telegram" in app.senders
