@@ -11,6 +11,7 @@ MODULES = [
     "benchmarks.queue_bench",
     "benchmarks.broadcast_bench",
     "benchmarks.delivery_bench",
+    "benchmarks.first_screen",
 ]
 
 

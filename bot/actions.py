@@ -20,3 +20,7 @@ OFFICER = "h"
 CANCEL_HANDOVER = "hx"
 FEEDBACK = "f"  # f:+:<topic>, f:-:<topic>
 DRAFT = "ad"  # ad:skip, ad:cancel, ad:ok (staff only)
+ERASE = "del"  # del:yes, del:no (/hapusdata)
+SURVEY = "sv"  # sv, sv:<service><answers><profile>: see handlers/survey.py
+SURVEY_DONE = "svd"  # close the survey (and its suggestion window), or "not now"
+REMINDERS = "pg"  # pg, pg:d:<doc>, pg:y:<doc>:<year>, pg:m:<doc>:<year>:<month>, pg:x:<id>, pg:xa

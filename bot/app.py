@@ -16,20 +16,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import guard, metrics
 from bot.assistant import Assistant
 from bot.broadcast import BroadcastHook
 from bot.channels import Channel, ChannelFactory, Connectors, telegram, web, whatsapp
 from bot.clock import Clock, utcnow
 from bot.config import Settings, StartupError
 from bot.context import Services, open_services
+from bot.logs import configure_logging
 from bot.outbox import OutboxWorker, RateLimiter, Sender
 from bot.queue_api import queue_routes
-from bot.store import Store, StoreError
+from bot.reminders import INTERVAL_SECONDS as REMINDER_INTERVAL_SECONDS
+from bot.reminders import send_due_reminders
+from bot.store import StoreError, announcements, outbox
 from bot.store.retention import INTERVAL_SECONDS as RETENTION_INTERVAL_SECONDS
 from bot.store.retention import forget_expired
 from bot.understanding import Understanding
@@ -222,13 +228,36 @@ def build_http(app: App) -> Starlette:
         healthy, body = await app.health()
         return JSONResponse(body, status_code=200 if healthy else 503)
 
+    async def scrape(request: Request) -> Response:
+        """Prometheus text format; the gauges are read from the database now."""
+        reader = app.services.store.reader
+        metrics.OUTBOX_PENDING.clear()
+        for (priority, family), count in (await outbox.pending_by_class(reader)).items():
+            metrics.OUTBOX_PENDING.labels(priority, family).set(count)
+        metrics.BROADCAST.clear()
+        latest = await announcements.latest_broadcast(reader)
+        if latest is not None:
+            for outcome, count in (await announcements.broadcast_progress(reader, latest)).items():
+                metrics.BROADCAST.labels(str(latest), outcome).set(count)
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
     routes: list[BaseRoute] = [
         *queue_routes(app.services, app.settings.QUEUE_API_TOKEN),
         Route("/healthz", healthz),
+        Route("/metrics", scrape, methods=["GET"]),
     ]
+    limits = {"/api/queue/": guard.QUEUE_BODY}
     for channel in app.channels:
-        routes.extend(channel.routes())
-    return Starlette(routes=routes)
+        for route in channel.routes():
+            routes.append(route)
+            if isinstance(route, Route) and "POST" in (route.methods or ()):
+                limits[route.path] = guard.CHANNEL_BODY.get(channel.name, guard.DEFAULT_BODY)
+    csp = guard.content_security_policy(app.settings.ALLOWED_ORIGINS)
+    middleware = [  # outermost first: a refused body still gets the headers
+        Middleware(guard.SecurityHeaders, csp=csp),
+        Middleware(guard.BodyLimit, limits=limits, default=guard.DEFAULT_BODY),
+    ]
+    return Starlette(routes=routes, middleware=middleware)
 
 
 class _Server(uvicorn.Server):
@@ -240,13 +269,20 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _forget_expired_hourly(store: Store) -> None:
+async def _every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+    """Run `job` now and every `seconds`; a failure is logged and retried next time, the bot
+    keeps running."""
     while True:
         try:
-            await forget_expired(store)
-        except Exception:  # a failed sweep is retried next hour; the bot keeps running
-            log.exception("retention sweep failed")
-        await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
+            await job()
+        except Exception:
+            log.exception("%s failed", name)
+        await asyncio.sleep(seconds)
+
+
+async def _send_due_reminders(services: Services) -> None:
+    if await send_due_reminders(services.store, services.content, services.zone):
+        services.outbox_wake.set()
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -264,22 +300,30 @@ async def serve(settings: Settings) -> None:
 
     Start-up fails fast (StartupError, ContentError) on a port in use, bad content or a
     database that cannot be opened or written, closing what it had opened."""
+    configure_logging(settings)
     sock = listen(settings.HTTP_HOST, settings.HTTP_PORT)
     try:
         app = await build_app(settings)
     except BaseException:
         sock.close()
         raise
+    # log_config=None: uvicorn's lines go through our handler (one line, masked) too.
     config = uvicorn.Config(
-        build_http(app), host=settings.HTTP_HOST, port=settings.HTTP_PORT, log_level="info"
+        build_http(app), host=settings.HTTP_HOST, port=settings.HTTP_PORT, log_config=None
     )
     server = _Server(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     outbox: asyncio.Task[None] | None = None
-    sweeper = asyncio.create_task(_forget_expired_hourly(app.services.store))
-    bookkeeper = asyncio.create_task(app.services.bookkeeping.run())
+    store, services = app.services.store, app.services
+    sweeper = asyncio.create_task(
+        _every(RETENTION_INTERVAL_SECONDS, lambda: forget_expired(store), "retention sweep")
+    )
+    reminders = asyncio.create_task(
+        _every(REMINDER_INTERVAL_SECONDS, lambda: _send_due_reminders(services), "reminders")
+    )
+    bookkeeper = asyncio.create_task(services.bookkeeping.run())
     try:
         await app.start()  # after uvicorn.Config, which sets up the loggers channels filter
         # After the channels started: pending reminders from before a restart go out now.
@@ -288,7 +332,7 @@ async def serve(settings: Settings) -> None:
         await server.serve(sockets=[sock])
     finally:
         sock.close()
-        for task in (outbox, sweeper, bookkeeper):
+        for task in (outbox, sweeper, reminders, bookkeeper):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

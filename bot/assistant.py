@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from bot import metrics
 from bot.context import Answer, Context, Services
-from bot.core import Incoming, Reply, lang_from_hint
+from bot.core import Incoming, Lang, Reply, lang_from_hint
 from bot.markup import escape_markup
 from bot.store import users
 from handlers import COMMANDS as COMMANDS
@@ -33,19 +35,32 @@ class Assistant:
         self._actions = action_table()
 
     async def handle(self, incoming: Incoming) -> Answer:
-        """Never raises: a failure is logged (without message text) and answered with an apology."""
+        """Never raises: a failure is logged (without message text) and answered with an apology.
+        Counted in the metrics by channel and the route step that answered."""
+        started = time.perf_counter()
         try:
-            return await self._route(incoming)
+            answer, route = await self._route(incoming)
         except Exception:
             log.exception("handler failed (channel=%s)", incoming.channel)
             lang = lang_from_hint(incoming.lang_hint)
-            return Answer([Reply(self.services.content.t("error", lang))], lang)
+            answer, route = Answer([Reply(self.services.content.t("error", lang))], lang), "error"
+        metrics.MESSAGES.labels(incoming.channel, route).inc()
+        metrics.ANSWER_SECONDS.labels(incoming.channel).observe(time.perf_counter() - started)
+        return answer
 
     async def staff(self, channel: str) -> list[str]:
         """The user keys of the staff on `channel` (administrators come from the settings)."""
         return await users.list_staff(self.services.store.db, channel)
 
-    async def _route(self, incoming: Incoming) -> Answer:
+    async def language(self, incoming: Incoming) -> Lang:
+        """The language a reply to `incoming` starts from: the stored choice, else the hint."""
+        stored = await users.get_language(
+            self.services.store.db, incoming.channel, incoming.user_key
+        )
+        return stored or lang_from_hint(incoming.lang_hint)
+
+    async def _route(self, incoming: Incoming) -> tuple[Answer, str]:
+        """The answer and the name of the step that gave it."""
         store = self.services.store
         self.services.bookkeeping.touch(incoming.channel, incoming.user_key, store.clock())
         # Reads through the reader: a writer waiting for the database lock holds nobody up.
@@ -61,7 +76,8 @@ class Assistant:
         for step in ROUTE:
             result = await step(self, ctx, text)
             if result is not None:
-                return result if isinstance(result, Answer) else Answer(result, ctx.lang)
+                answer = result if isinstance(result, Answer) else Answer(result, ctx.lang)
+                return answer, step.__name__.lstrip("_")
         raise AssertionError("the last step answers everything")
 
     async def _action(self, ctx: Context, text: str) -> Result | None:

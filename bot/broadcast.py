@@ -12,7 +12,7 @@ from bot.content import Content
 from bot.core import LANGS, Lang, Option, Reply
 from bot.markup import escape_markup
 from bot.outbox import Blocked
-from bot.store import announcements, users
+from bot.store import announcements, reminders, users
 from bot.store.db import Connection, Row
 from bot.store.outbox import enqueue, replies_to_json
 
@@ -20,8 +20,10 @@ from bot.store.outbox import enqueue, replies_to_json
 def broadcast_reply(
     content: Content, announcement: announcements.Announcement, lang: Lang
 ) -> Reply:
-    """The message a subscriber gets, with a button to stop the subscription."""
-    text = content.t("ann.broadcast", lang, body=escape_markup(announcement.text(lang)))
+    """The message a subscriber gets, its kind first, with a button to stop the subscription."""
+    kind = content.t(f"ann.kind.{announcement.kind}", lang)
+    body = f"**{kind}**\n{escape_markup(announcement.text(lang))}"
+    text = content.t("ann.broadcast", lang, body=body)
     return Reply(text, (Option(actions.UNSUBSCRIBE, content.t("sub.btn_stop", lang)),))
 
 
@@ -40,12 +42,13 @@ async def publish(
     replies = {
         lang: replies_to_json([broadcast_reply(content, announcement, lang)]) for lang in LANGS
     }
-    return await announcements.enqueue_broadcast(db, announcement.id, replies, channels, clock())
+    return await announcements.enqueue_broadcast(db, announcement, replies, channels, clock())
 
 
 class BroadcastHook:
-    """The outbox worker's done hook: a person who blocked the bot is unsubscribed; when the
-    last row of a broadcast is done, its creator gets a summary (through the outbox, once)."""
+    """The outbox worker's done hook: a person who blocked the bot is unsubscribed and their
+    expiry reminders forgotten; when the last row of a broadcast is done, its creator gets a
+    summary (through the outbox, once)."""
 
     def __init__(self, content: Content, clock: Clock) -> None:
         self.content = content
@@ -55,6 +58,7 @@ class BroadcastHook:
         now = self.clock()
         if error == Blocked.__name__:
             await announcements.unsubscribe(db, row["channel"], row["chat_key"], now)
+            await reminders.forget_chat(db, row["channel"], row["chat_key"])
         kind, _, rest = str(row["key"]).partition(":")
         if kind != announcements.BROADCAST_KEY:
             return

@@ -1,4 +1,5 @@
-"""The staff statistics chart: questions and queue calls per day, as a PNG.
+"""The staff statistics charts as PNG: questions and queue calls per day, and the survey's
+nine element averages.
 
 matplotlib's object API with the Agg canvas: no pyplot, no global figure state, no display.
 matplotlib is imported on the first chart, not at start: importing it takes a while and, on a
@@ -8,23 +9,41 @@ fresh machine, builds a font cache and logs about it before the bot has said any
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.store.stats import Week
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SIZE_INCHES = (6.4, 3.6)
 DPI = 100
 BAR_WIDTH = 0.4
 
 
-def week_chart(week: Week, labels: tuple[str, str, str]) -> bytes:
-    """Bars of questions and calls for each of the seven days; `labels` are the title and the
-    two series' names in the reader's language."""
+def _figure() -> Figure:
+    """An empty figure on the Agg canvas (matplotlib imported here, on the first chart)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    title, questions_label, calls_label = labels
     figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
     FigureCanvasAgg(figure)
+    return figure
+
+
+def _png(figure: Figure) -> bytes:
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def week_chart(week: Week, labels: tuple[str, str, str]) -> bytes:
+    """Bars of questions and calls for each of the seven days; `labels` are the title and the
+    two series' names in the reader's language."""
+    title, questions_label, calls_label = labels
+    figure = _figure()
     axes = figure.add_subplot()
     positions = list(range(len(week.days)))
     questions = [week.questions.get(day, 0) for day in week.days]
@@ -34,7 +53,14 @@ def week_chart(week: Week, labels: tuple[str, str, str]) -> bytes:
     axes.set_xticks(positions, [day.strftime("%d-%m") for day in week.days])
     axes.set_title(title)
     axes.legend()
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return _png(figure)
+
+
+def skm_chart(averages: Sequence[float], title: str) -> bytes:
+    """Bars of the nine survey element averages (U1-U9) on the 1-4 scale."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.bar([f"U{number}" for number in range(1, len(averages) + 1)], list(averages))
+    axes.set_ylim(1, 4)
+    axes.set_title(title)
+    return _png(figure)

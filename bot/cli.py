@@ -1,4 +1,5 @@
-"""The `ukkbot` command: run, chat, ask, content check|show|report."""
+"""The `ukkbot` command: run, chat, ask, questions, backup, restore, export, skm report,
+content check|show|report."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import TextIO
 
 from bot.config import SettingsError, StartupError, load_settings
 from bot.content import ContentError, check_content, load_content, report_content
-from bot.core import Lang
+from bot.core import Lang, Reply
 from bot.markup import to_plain
 
 EXIT_USAGE = 2
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", metavar="FILE", help="one question a line; - for standard input")
     questions = sub.add_parser("questions", help="top questions the bot could not answer outright")
     questions.add_argument("--limit", type=int, default=30)
+    backup = sub.add_parser("backup", help="copy the database while the bot runs")
+    backup.add_argument("path", type=Path, help="the new backup file")
+    restore = sub.add_parser("restore", help="replace the database by a backup (bot stopped)")
+    restore.add_argument("path", type=Path, help="the backup file")
+    export = sub.add_parser("export", help="everything kept about one person, as JSON")
+    export.add_argument("channel", help="telegram, whatsapp or web")
+    export.add_argument("key", help="their Telegram id, WhatsApp number or web session")
     content = sub.add_parser("content", help="check, preview and report on content")
     csub = content.add_subparsers(dest="action", required=True, parser_class=_Parser)
     check = csub.add_parser("check", help="validate the content folder")
@@ -51,7 +59,20 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--dir", type=Path)
     report = csub.add_parser("report", help="unverified facts and topics due for review")
     report.add_argument("--dir", type=Path)
+    skm = sub.add_parser("skm", help="the satisfaction survey (SKM)")
+    ssub = skm.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    skm_report = ssub.add_parser("report", help="the index per month and service, and a CSV")
+    skm_report.add_argument("--from", dest="first", required=True, type=_day, metavar="YYYY-MM-DD")
+    skm_report.add_argument("--to", dest="last", required=True, type=_day, metavar="YYYY-MM-DD")
+    skm_report.add_argument("--csv", type=Path, metavar="FILE", help="also write the rows here")
     return parser
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _content_dir(given: Path | None) -> Path:
@@ -79,6 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ask(args)
         if args.command == "questions":
             return asyncio.run(_top_questions(args.limit))
+        if args.command in ("backup", "restore"):
+            return _backup_or_restore(args.command, args.path)
+        if args.command == "export":
+            return asyncio.run(_export(args.channel, args.key))
+        if args.command == "skm":
+            return asyncio.run(_skm_report(args.first, args.last, args.csv))
         return asyncio.run(_serve(args.command))
     except SettingsError as exc:
         print(f"ukkbot: setting {exc}", file=sys.stderr)
@@ -127,6 +154,62 @@ async def _top_questions(limit: int) -> int:
     return 0
 
 
+async def _export(channel: str, key: str) -> int:
+    """Print one person's data (a request under UU 27/2022 Pasal 7) as one JSON object."""
+    from bot.store import Store
+    from bot.store.personal import export_person
+
+    store = await Store.open(load_settings().DATABASE_PATH)
+    try:
+        data = await export_person(store.reader, channel, key)
+    finally:
+        await store.close()
+    person = {"channel": channel, "key": key}
+    print(json.dumps({"person": person, "data": data}, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _backup_or_restore(command: str, path: Path) -> int:
+    from bot.store.backup import BackupError, backup, restore
+
+    database = load_settings().DATABASE_PATH
+    try:
+        if command == "backup":
+            backup(database, path)
+            print(f"{database} -> {path}")
+            return 0
+        kept = restore(path, database, dt.datetime.now())
+    except BackupError as exc:
+        print(f"ukkbot: {command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if kept is not None:
+        print(f"the database it replaced is kept as {kept}")
+    print(f"{path} -> {database}")
+    return 0
+
+
+async def _skm_report(first: dt.date, last: dt.date, csv_path: Path | None) -> int:
+    """Print the satisfaction index per month and service from `first` to `last`."""
+    from bot.skm import report_lines, report_rows, write_csv
+    from bot.store import Store
+    from bot.store.survey import responses
+
+    if first > last:
+        print("ukkbot: error: argument --to: before --from", file=sys.stderr)
+        return EXIT_USAGE
+    store = await Store.open(load_settings().DATABASE_PATH)
+    try:
+        rows = report_rows(await responses(store.db, first, last))
+    finally:
+        await store.close()
+    for line in report_lines(rows):
+        print(line)
+    if csv_path is not None:
+        with csv_path.open("w", encoding="utf-8", newline="") as out:
+            write_csv(rows, out)
+    return 0
+
+
 def _content(args: argparse.Namespace) -> int:
     if args.action == "check":
         root = _content_dir(args.dir)
@@ -163,6 +246,16 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
                 yield line.rstrip("\n")
 
 
+def _answer_text(replies: list[Reply]) -> str:
+    """The replies as plain text, each followed by its topic buttons as a list (the related
+    topics under an answer, the choices of a clarifying question)."""
+    texts = []
+    for reply in replies:
+        topics = [f"- {option.label}" for option in reply.options if option.id.startswith("t:")]
+        texts.append(to_plain("\n".join([reply.text, *topics])))
+    return "\n\n".join(texts)
+
+
 def _ask(args: argparse.Namespace) -> int:
     return asyncio.run(_ask_all(args))
 
@@ -181,7 +274,7 @@ async def _ask_all(args: argparse.Namespace) -> int:
             incoming = Incoming("cli", "cli", "cli", text=question)
             ctx = Context(incoming, default, services, lang_chosen=args.lang is not None)
             answered = await answer_text(ctx, question, count=False)
-            text = "\n\n".join(to_plain(reply.text) for reply in answered.replies)
+            text = _answer_text(answered.replies)
             if args.json:
                 analysis = answered.analysis
                 record = {

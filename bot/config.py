@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -17,6 +18,10 @@ class SettingsError(Exception):
 class StartupError(Exception):
     """What the settings point at cannot be used (a database that cannot be opened or written,
     a port in use): `ukkbot run` stops with this one line."""
+
+
+# scheme://host[:port] and nothing else: a path or "*" would not match what browsers send.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 def _split_list(value: object) -> object:
@@ -52,10 +57,22 @@ class Settings(BaseSettings):
     QUEUE_API_TOKEN: SecretStr | None = None
     TIMEZONE: str = "Asia/Jakarta"
     BROADCAST_RATE: float = Field(default=25.0, gt=0)  # outbox messages a second per channel
+    # Sites that may embed the web chat (frame-ancestors) and call its API (CORS).
+    ALLOWED_ORIGINS: Annotated[list[str], NoDecode] = []
 
-    _split_admins = field_validator("ADMIN_TELEGRAM_IDS", "ADMIN_WHATSAPP_NUMBERS", mode="before")(
-        _split_list
-    )
+    LOG_FORMAT: Literal["text", "json"] = "text"
+
+    _split_admins = field_validator(
+        "ADMIN_TELEGRAM_IDS", "ADMIN_WHATSAPP_NUMBERS", "ALLOWED_ORIGINS", mode="before"
+    )(_split_list)
+
+    @field_validator("ALLOWED_ORIGINS")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://example.go.id")
+        return value
 
     @field_validator("CONTENT_DIR")
     @classmethod

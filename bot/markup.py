@@ -8,11 +8,27 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 _TOKEN = re.compile(r"\*\*(?P<bold>.+?)\*\*|\[(?P<label>[^\]]+)\]\((?P<url>https?://[^)\s]+)\)")
 _BULLET = re.compile(r"^- ", re.MULTILINE)
 ELLIPSIS = "…"
+
+
+def inline_tokens(text: str) -> Iterator[tuple[str, str, str]]:
+    """The pieces of `text` in order as (kind, text, url): kind is "plain", "bold" or "link"
+    (url is set for links only)."""
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        if m.start() > pos:
+            yield "plain", text[pos : m.start()], ""
+        if m.group("bold") is not None:
+            yield "bold", m.group("bold"), ""
+        else:
+            yield "link", m.group("label"), m.group("url")
+        pos = m.end()
+    if pos < len(text):
+        yield "plain", text[pos:], ""
 
 
 def _render(
@@ -22,17 +38,14 @@ def _render(
     link: Callable[[str, str], str],
     bullet: str,
 ) -> str:
-    text = _BULLET.sub(bullet, text)
     out: list[str] = []
-    pos = 0
-    for m in _TOKEN.finditer(text):
-        out.append(plain(text[pos : m.start()]))
-        if m.group("bold") is not None:
-            out.append(bold(m.group("bold")))
+    for kind, piece, url in inline_tokens(_BULLET.sub(bullet, text)):
+        if kind == "bold":
+            out.append(bold(piece))
+        elif kind == "link":
+            out.append(link(piece, url))
         else:
-            out.append(link(m.group("label"), m.group("url")))
-        pos = m.end()
-    out.append(plain(text[pos:]))
+            out.append(plain(piece))
     return "".join(out)
 
 

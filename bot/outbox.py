@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from bot import metrics
 from bot.core import Reply
 from bot.store import Store
 from bot.store import outbox as table
@@ -301,6 +302,7 @@ class OutboxWorker:
         done_at = None if outcome is None else now
         backoff = min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
         not_before = now + backoff if outcome is None else None
+        metrics.SENDS.labels(row["channel"], outcome or "retry").inc()
         async with self.store.transaction() as db:
             await table.record_attempt(db, row["id"], attempts, error, done_at, outcome, not_before)
             if outcome is not None and self.on_done is not None:

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.context import Services
+from bot.guard import BadJson, read_json
 from bot.queue.state import MAX_NUMBER, STATUSES, QueueError, Report
 from bot.queue_desk import Actor, ServiceView
 
@@ -87,9 +88,9 @@ def queue_routes(services: Services, token: SecretStr | None) -> list[Route]:
             letters = ", ".join(services.content.queue.letters)
             return _error(f"unknown service {letter[:8]!r}; services are {letters}", 422)
         try:
-            body = await request.json()
-        except ValueError:
-            return _error("body must be JSON", 422)
+            body = await read_json(request)
+        except BadJson as error:
+            return _error(str(error), 422)
         report = parse_report(body)
         if isinstance(report, str):
             return _error(report, 422)

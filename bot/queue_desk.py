@@ -9,13 +9,14 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot import actions
+from bot import actions, metrics
 from bot.clock import day_end, local_day
 from bot.content import Content
 from bot.content.models import QueueService
 from bot.core import Lang, Option, Reply
 from bot.queue.estimate import minutes_per_number
 from bot.queue.state import Call, Change, QueueState, Ticket, apply
+from bot.skm import offer_survey
 from bot.store import Store, audit, queue
 from bot.store.db import Connection
 from bot.store.outbox import enqueue
@@ -94,6 +95,9 @@ class QueueDesk:
             if kind is not None:
                 await queue.add_call(db, day, letter, Call(new.now_serving, kind, now))
                 alerts = await self._queue_alerts(db, day, new, now)
+                alerts += await self._survey_offers(db, day, state.now_serving, new, now)
+        if kind is not None:
+            metrics.QUEUE_CALLS.labels(letter, kind).inc()
         if alerts:
             self.outbox_wake.set()
         return new
@@ -116,6 +120,20 @@ class QueueDesk:
                 expires_at=day_end(day, self.zone),
             )
         return len(due)
+
+    async def _survey_offers(
+        self, db: Connection, day: dt.date, served: int, new: QueueState, now: dt.datetime
+    ) -> int:
+        """Invite to the survey whoever asked for a reminder for a number the queue just moved
+        past (served), in the change's transaction; the 30-day rule decides who gets one."""
+        service = self.content.survey.service_for_letter(new.service)
+        if service is None or new.now_serving <= served:
+            return 0
+        invited, zone = 0, self.zone
+        for alert in await queue.alerts_between(db, day, new.service, served, new.now_serving):
+            where = (alert.channel, alert.chat_key)
+            invited += await offer_survey(db, self.content, where, alert.lang, service, now, zone)
+        return invited
 
     def alert_reply(self, lang: Lang, service: str, number: int, serving: int) -> Reply:
         """The reminder: how close the ticket is, with a button to see the queue."""

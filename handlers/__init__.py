@@ -18,10 +18,13 @@ from handlers import (
     browse,
     handover,
     language,
+    privacy,
     queue,
+    reminders,
     staff,
     start,
     statistics,
+    survey,
 )
 
 # A handler answers in the person's language; one that changes it (/bahasa) says so in an Answer.
@@ -55,6 +58,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("langganan", announcements.subscribe, "cmd.subscribe", ("subscribe",)),
     Command("berhenti", announcements.unsubscribe, "cmd.unsubscribe", ("unsubscribe", "stop")),
     Command("petugas", handover.talk_to_officer, "cmd.officer", ("officer",)),
+    Command("hapusdata", privacy.ask_to_erase, "cmd.erase", ("deletemydata",)),
+    Command("survei", survey.take_survey, "cmd.survey", ("survey",)),
+    Command("pengingat", reminders.show_reminders, "cmd.reminders", ("reminder",)),
 )
 
 
@@ -102,12 +108,21 @@ ACTIONS: dict[str, Handler] = {
     actions.OFFICER: handover.talk_to_officer,
     actions.CANCEL_HANDOVER: handover.cancel_handover,
     actions.FEEDBACK: statistics.rate_answer,
+    actions.ERASE: privacy.erase_my_data,
+    actions.SURVEY: survey.answer_survey,
+    actions.SURVEY_DONE: survey.close_survey,
+    actions.REMINDERS: reminders.answer_reminders,
 }
 # Buttons only staff are shown; refused and audited like staff commands when anyone else taps.
 STAFF_ACTIONS: dict[str, Handler] = {
     actions.DRAFT: announcements.answer_draft,
 }
-CONVERSATIONS: tuple[Conversation, ...] = (announcements.continue_draft, handover.take_question)
+CONVERSATIONS: tuple[Conversation, ...] = (
+    announcements.continue_draft,
+    handover.take_question,
+    survey.take_comment,
+    reminders.take_expiry_date,
+)
 
 
 def staff_guard(name: str, handler: Handler, separator: str = " ") -> Handler:

@@ -1,5 +1,6 @@
-"""Announcements: residents read and subscribe; staff write one in a short guided conversation
-(text → English → expiry → preview → publish), edit, end, delete and follow its broadcast.
+"""Announcements: residents read and subscribe to the kinds they want; staff write one in a
+short guided conversation (kind → text → English → closed days or expiry → preview → publish),
+edit, end, delete and follow its broadcast.
 
 The conversation's state is a row in the store, so it survives a restart; while it is open the
 staff member's free text goes to it (see `continue_draft`, routed before the engine).
@@ -8,6 +9,7 @@ staff member's free text goes to it (see `continue_draft`, routed before the eng
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -19,6 +21,7 @@ from bot.markup import escape_markup
 from bot.store import announcements
 from bot.store.audit import add_audit
 from bot.store.db import Connection
+from handlers.closures import closed_days
 from handlers.staff import audit_view
 from handlers.start import main_menu, shown_text
 
@@ -28,6 +31,9 @@ CANCEL_WORDS = frozenset({"batal", "cancel"})
 SKIP_WORDS = frozenset({"lewati", "skip", "-"})
 ENGLISH_WORDS = frozenset({"en", "english", "inggris"})
 SKIP, CANCEL, PUBLISH = "skip", "cancel", "ok"
+KIND_CHOICE = "k"  # ad:k:<kind> in the conversation, s:k:<kind> to toggle a subscribed kind
+MAX_CLOSED_DAYS = 31
+_RANGE = re.compile(r"\s*(?:-|–|s/?d|sampai|to|until)\s+", re.IGNORECASE)
 
 
 def subscription_option(ctx: Context, subscribed: bool) -> Option:
@@ -53,7 +59,7 @@ def staff_line(
         id=announcement.id,
         state=state,
         progress=progress_text(ctx.content, ctx.lang, counts),
-        body=shown_text(ctx, announcement),
+        body=labelled_text(ctx, announcement),
     )
 
 
@@ -65,7 +71,7 @@ async def show_announcements(ctx: Context, arg: str) -> list[Reply]:
     active = await announcements.active_announcements(ctx.store.reader, ctx.today())
     lines = [ctx.t("ann.title")]
     for announcement in active:
-        item = ctx.t("ann.item", body=shown_text(ctx, announcement))
+        item = ctx.t("ann.item", body=labelled_text(ctx, announcement))
         if announcement.expires_on is not None:
             item = f"{item}\n{ctx.t('ann.until', date=announcement.expires_on.isoformat())}"
         lines.append(item)
@@ -91,8 +97,53 @@ async def show_staff_announcements(ctx: Context) -> list[Reply]:
     return [Reply("\n\n".join(lines), main_menu(ctx))]
 
 
+def labelled_text(ctx: Context, announcement: announcements.Announcement) -> str:
+    """The announcement's text after its kind in bold."""
+    return f"**{ctx.t(f'ann.kind.{announcement.kind}')}**: {shown_text(ctx, announcement)}"
+
+
+def kind_options(ctx: Context, chosen: frozenset[announcements.Kind]) -> list[Option]:
+    """One toggle per kind, marked when the chat receives it."""
+    return [
+        Option(
+            f"{actions.SUBSCRIPTION}:{KIND_CHOICE}:{kind}",
+            ctx.t(
+                "sub.kind_on" if kind in chosen else "sub.kind_off", kind=ctx.t(f"ann.kind.{kind}")
+            ),
+        )
+        for kind in announcements.KINDS
+    ]
+
+
+async def toggle_kind(ctx: Context, kind: str) -> list[Reply]:
+    """`s:k:<kind>`: receive that kind, or stop it; without any kind left the subscription
+    stops."""
+    incoming = ctx.incoming
+    chosen_kind = announcements.parse_kind(kind)
+    if chosen_kind is None or incoming.channel not in ctx.services.push_channels:
+        return ctx.unknown_action()
+    now = ctx.store.clock()
+    async with ctx.store.transaction() as db:
+        kinds = await announcements.subscribed_kinds(db, incoming.channel, incoming.chat_key)
+        if kinds is None:
+            await announcements.subscribe(db, incoming.channel, incoming.chat_key, ctx.lang, now)
+            kinds = frozenset({chosen_kind})
+        else:
+            kinds = kinds ^ {chosen_kind}
+        if kinds:
+            await announcements.set_kinds(db, incoming.channel, incoming.chat_key, kinds, now)
+    if not kinds:
+        return await unsubscribe(ctx, "")
+    text = ctx.t("sub.kinds")
+    return [
+        ctx.reply(
+            text, *kind_options(ctx, kinds), subscription_option(ctx, True), ctx.menu_button()
+        )
+    ]
+
+
 async def subscribe(ctx: Context, arg: str) -> list[Reply]:
-    """`/langganan`: new announcements are sent to this chat."""
+    """`/langganan`: new announcements are sent to this chat, of the kinds it picks."""
     if ctx.incoming.channel not in ctx.services.push_channels:
         return [
             ctx.reply(
@@ -103,8 +154,13 @@ async def subscribe(ctx: Context, arg: str) -> list[Reply]:
         new = await announcements.subscribe(
             db, ctx.incoming.channel, ctx.incoming.chat_key, ctx.lang, ctx.store.clock()
         )
+        kinds = await announcements.subscribed_kinds(
+            db, ctx.incoming.channel, ctx.incoming.chat_key
+        )
     key = "sub.done" if new else "sub.already"
-    return [ctx.reply(ctx.t(key), subscription_option(ctx, True), ctx.menu_button())]
+    text = f"{ctx.t(key)}\n{ctx.t('sub.kinds')}"
+    options = kind_options(ctx, kinds or frozenset())
+    return [ctx.reply(text, *options, subscription_option(ctx, True), ctx.menu_button())]
 
 
 async def unsubscribe(ctx: Context, arg: str) -> list[Reply]:
@@ -121,7 +177,10 @@ async def unsubscribe(ctx: Context, arg: str) -> list[Reply]:
 
 
 async def change_subscription(ctx: Context, arg: str) -> list[Reply]:
-    """The subscribe / stop buttons (`s:+`, `s:-`)."""
+    """The subscribe / stop buttons (`s:+`, `s:-`) and the kind toggles (`s:k:<kind>`)."""
+    choice, _, kind = arg.partition(":")
+    if choice == KIND_CHOICE:
+        return await toggle_kind(ctx, kind)
     return await (subscribe(ctx, "") if arg == "+" else unsubscribe(ctx, ""))
 
 
@@ -138,6 +197,14 @@ def question(ctx: Context, draft: announcements.Draft, problem: str | None = Non
     skip = draft_option(ctx, SKIP, "ann.btn_skip")
     options: tuple[Option, ...]
     match draft.step:
+        case "kind":
+            kinds = [
+                draft_option(ctx, f"{KIND_CHOICE}:{kind}", f"ann.kind.{kind}")
+                for kind in announcements.KINDS
+            ]
+            text, options = ctx.t("ann.ask_kind", max=MAX_TEXT_CHARS), (*kinds, cancel)
+        case "closure":
+            text, options = ctx.t("ann.ask_closure"), (cancel,)
         case "text_id":
             text, options = ctx.t("ann.ask_text_id", max=MAX_TEXT_CHARS), (cancel,)
         case "text_en":
@@ -153,12 +220,25 @@ def question(ctx: Context, draft: announcements.Draft, problem: str | None = Non
 
 
 def preview(ctx: Context, draft: announcements.Draft) -> str:
-    return ctx.t(
+    """The draft as it will be published: its kind (and closed days), the texts, the expiry."""
+    head = ctx.t("ann.preview_kind", kind=ctx.t(f"ann.kind.{draft.kind}"))
+    if draft.closed_from is not None and draft.closed_to is not None:
+        days = closed_days(draft.closed_from, draft.closed_to)
+        head = f"{head}\n{ctx.t('ann.preview_closed', days=days)}"
+    body = ctx.t(
         "ann.preview",
         text_id=escape_markup(draft.text_id or ""),
         text_en=escape_markup(draft.text_en) if draft.text_en else ctx.t("ann.no_english"),
         until=draft.expires_on.isoformat() if draft.expires_on else ctx.t("ann.no_expiry"),
     )
+    return f"{head}\n{body}"
+
+
+def parse_days(text: str) -> tuple[dt.date, dt.date] | None:
+    """One date, or two joined by "-", "s/d", "sampai", "to": the first and last day."""
+    days = [parse_date(part) for part in _RANGE.split(text.strip(), maxsplit=1)]
+    first, last = days[0], days[-1]
+    return None if first is None or last is None else (first, last)
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -178,8 +258,8 @@ async def save(ctx: Context, draft: announcements.Draft) -> None:
 
 
 async def start_announcement(ctx: Context, arg: str) -> list[Reply]:
-    """`/umumkan`: begin a new announcement (a draft in progress starts over)."""
-    draft = announcements.Draft("text_id")
+    """`/umumkan`: begin a new announcement (a draft in progress starts over) with its kind."""
+    draft = announcements.Draft("kind")
     await save(ctx, draft)
     return question(ctx, draft)
 
@@ -216,16 +296,35 @@ async def step_draft(
             await announcements.delete_draft(db, ctx.incoming.channel, ctx.incoming.user_key)
         return [Reply(ctx.t("ann.cancelled"), main_menu(ctx))]
     match draft.step, choice:
-        case "text_id", None:
+        case "kind", str() if choice.startswith(f"{KIND_CHOICE}:"):
+            kind = announcements.parse_kind(choice.removeprefix(f"{KIND_CHOICE}:"))
+            if kind is None:
+                return question(ctx, draft, ctx.t("ann.use_buttons"))
+            draft = replace(draft, step="text_id", kind=kind)
+        case "kind" | "text_id", None:
+            # Typed at the kind question: a general announcement, its text given at once.
             if len(text) > MAX_TEXT_CHARS:
                 return question(ctx, draft, ctx.t("ann.bad_text", max=MAX_TEXT_CHARS))
             draft = replace(draft, step="text_en", text_id=text)
         case "text_en", None:
             if len(text) > MAX_TEXT_CHARS:
                 return question(ctx, draft, ctx.t("ann.bad_text", max=MAX_TEXT_CHARS))
-            draft = replace(draft, step="expiry", text_en=text)
+            draft = replace(draft, step=after_texts(draft), text_en=text)
         case "text_en", "skip":
-            draft = replace(draft, step="expiry", text_en=None)
+            draft = replace(draft, step=after_texts(draft), text_en=None)
+        case "closure", None:
+            days = parse_days(text)
+            if days is None:
+                return question(ctx, draft, ctx.t("ann.bad_date"))
+            first, last = days
+            if first < ctx.today():
+                return question(ctx, draft, ctx.t("ann.past_date"))
+            if last < first or (last - first).days >= MAX_CLOSED_DAYS:
+                return question(ctx, draft, ctx.t("ann.bad_closure", max=MAX_CLOSED_DAYS))
+            # A closure shows until its last closed day.
+            draft = replace(
+                draft, step="confirm", closed_from=first, closed_to=last, expires_on=last
+            )
         case "expiry", None:
             day = parse_date(text)
             if day is None:
@@ -241,6 +340,11 @@ async def step_draft(
             return question(ctx, draft, ctx.t("ann.use_buttons"))
     await save(ctx, draft)
     return question(ctx, draft)
+
+
+def after_texts(draft: announcements.Draft) -> announcements.Step:
+    """A closure asks for its closed days (they end it too); other kinds for an expiry."""
+    return "closure" if draft.kind == "closure" else "expiry"
 
 
 async def publish_draft(ctx: Context, draft: announcements.Draft) -> list[Reply]:

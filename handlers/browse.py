@@ -7,6 +7,9 @@ from bot.content.loader import CATEGORIES
 from bot.context import Context
 from bot.core import Location, Option, Reply
 from handlers import statistics
+from handlers.closures import CLOSURES_AHEAD, closure_lines
+
+HOURS_TOPIC = "jam-layanan"
 
 
 def topic_option(ctx: Context, topic_id: str) -> Option:
@@ -35,6 +38,8 @@ async def show_topic(ctx: Context, topic_id: str) -> list[Reply]:
         ctx.menu_button(),
     )
     text = ctx.content.topic_text(topic, ctx.lang)
+    if topic.id == HOURS_TOPIC:
+        text = "\n".join([*await closure_lines(ctx, CLOSURES_AHEAD), text])
     if related:
         text = f"{text}\n\n{ctx.t('related')}"
     replies = [Reply(text, options)]

@@ -10,6 +10,7 @@ from bot import actions
 from bot.context import Context
 from bot.core import STAFF_ROLES, Lang, Reply
 from bot.markup import clip, escape_markup
+from bot.skm import offer_survey
 from bot.store import handovers
 from bot.store.audit import add_audit
 from bot.store.db import Connection
@@ -140,6 +141,15 @@ async def answer_from_staff_group(ctx: Context) -> list[Reply]:
             handover.chat_key,
             [Reply(answer)],
             now,
+        )
+        await offer_survey(
+            db,
+            ctx.content,
+            (handover.channel, handover.chat_key),
+            handover.lang,
+            ctx.content.survey.handover_service,
+            now,
+            ctx.services.zone,
         )
         incoming = ctx.incoming
         await add_audit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from bot import actions
@@ -10,6 +11,7 @@ from bot.core import Option, Reply
 from bot.queue.estimate import wait_range
 from bot.queue.state import QueueState, Ticket, parse_ticket
 from bot.queue_desk import QueueDesk, ServiceView, ticket_text
+from handlers.closures import closure_lines
 
 
 def status_text(ctx: Context, state: QueueState, started: bool = True) -> str:
@@ -83,6 +85,7 @@ async def show_queue(ctx: Context, arg: str) -> list[Reply]:
     lines = [ctx.t("queue.title"), *(service_line(ctx, view) for view in board)]
     if not any(view.started for view in board) and (notice := hours_notice(ctx, desk)):
         lines.append(notice)
+    lines += await closure_lines(ctx, dt.timedelta())  # a closure announced for today
     lines.append(ctx.t("queue.note"))
     return [Reply("\n".join(lines), queue_options(ctx))]
 

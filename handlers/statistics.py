@@ -13,6 +13,7 @@ from bot.core import Option, Reply
 from bot.markup import escape_markup
 from bot.store import questions, stats
 from handlers.staff import audit_view
+from handlers.survey import skm_statistics
 
 VOTES: dict[str, stats.Vote] = {"+": "up", "-": "down"}
 QUESTIONS_SHOWN = 5
@@ -80,8 +81,11 @@ def week_text(ctx: Context, week: stats.Week, unanswered: list[str]) -> str:
 
 async def show_statistics(ctx: Context, arg: str) -> list[Reply]:
     """`/statistik`: the last seven days — most-asked topics, unanswered questions, 👎 topics,
-    queue calls and pace — and a chart of questions and calls per day."""
-    await audit_view(ctx, "/statistik")
+    queue calls and pace — and a chart of questions and calls per day, then this month's
+    satisfaction index; `/statistik 2026-11` shows that month's index only."""
+    await audit_view(ctx, f"/statistik {arg}".strip())
+    if arg.strip():
+        return await skm_statistics(ctx, arg.strip())
     await ctx.services.bookkeeping.flush()  # the counts up to this message
     week = await stats.week(ctx.store.db, ctx.today())
     asked = await questions.top_questions(ctx.store.db, ctx.store.clock(), QUESTIONS_SHOWN)
@@ -93,4 +97,5 @@ async def show_statistics(ctx: Context, arg: str) -> list[Reply]:
     )
     # Drawing takes a while; the event loop keeps serving others meanwhile.
     png = await asyncio.to_thread(week_chart, week, labels)
-    return [Reply(week_text(ctx, week, unanswered), image=png)]
+    month = ctx.today().strftime("%Y-%m")
+    return [Reply(week_text(ctx, week, unanswered), image=png), *await skm_statistics(ctx, month)]

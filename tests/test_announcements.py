@@ -54,8 +54,11 @@ async def test_a_resident_tapping_a_staff_button_is_refused_and_audited(
 async def test_staff_write_an_announcement_step_by_step_and_residents_see_it(
     officer: Chat, resident: Chat, content: Content, store: Store
 ) -> None:
-    ask = all_text(await officer.say("/umumkan"))
-    assert ask == content.t("ann.ask_text_id", "id", max=1500)
+    ask = await officer.say("/umumkan")
+    assert all_text(ask) == content.t("ann.ask_kind", "id", max=1500)
+    kinds = ["ad:k:quota", "ad:k:outage", "ad:k:closure", "ad:k:general", "ad:cancel"]
+    assert option_ids(ask) == kinds
+    # Typing the text at once makes a general announcement.
     assert "Lewati" in str(await officer.say("Layanan tutup 1 Desember **rapat**"))
     assert content.t("ann.ask_expiry", "id") in all_text(await officer.say("Closed on 1 December"))
     preview = await officer.say("31-12-2026")
@@ -94,7 +97,7 @@ async def test_bad_input_at_each_step_is_explained_and_the_question_asked_again(
     await officer.say("/umumkan")
     too_long = all_text(await officer.say("x" * 1501))
     assert too_long.startswith(content.t("ann.bad_text", "id", max=1500))
-    assert too_long.endswith(content.t("ann.ask_text_id", "id", max=1500))
+    assert too_long.endswith(content.t("ann.ask_kind", "id", max=1500))
     await officer.say("Teks")
     assert content.t("ann.bad_text", "id", max=1500) in all_text(await officer.say("y" * 1501))
     await officer.tap("ad:skip")
@@ -154,14 +157,17 @@ async def test_staff_edit_end_and_delete_announcements(
 async def test_residents_subscribe_and_stop_in_both_languages(
     resident: Chat, assistant: Assistant, content: Content, store: Store
 ) -> None:
-    assert all_text(await resident.say("/langganan")) == content.t("sub.done", "id")
-    assert all_text(await resident.say("/langganan")) == content.t("sub.already", "id")
+    kinds = content.t("sub.kinds", "id")
+    assert all_text(await resident.say("/langganan")) == f"{content.t('sub.done', 'id')}\n{kinds}"
+    assert (
+        all_text(await resident.say("/langganan")) == f"{content.t('sub.already', 'id')}\n{kinds}"
+    )
     assert "s:-" in option_ids(await resident.tap("a"))
     assert all_text(await resident.tap("s:-")) == content.t("sub.stopped", "id")
     assert all_text(await resident.say("/berhenti")) == content.t("sub.not_subscribed", "id")
     visitor = Chat(assistant, "400", lang_hint="en")
     await visitor.say("/language en")
-    assert all_text(await visitor.say("/subscribe")) == content.t("sub.done", "en")
+    assert all_text(await visitor.say("/subscribe")).startswith(content.t("sub.done", "en"))
     rows = await store.db.execute_fetchall("SELECT chat_key, language, active FROM subscriptions")
     assert sorted(tuple(r) for r in rows) == [("300", "id", 0), ("400", "en", 1)]
 

@@ -11,7 +11,14 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.content import REQUIRED_TOPIC_IDS, Content, check_content, load_content, report_content
+from bot.content import (
+    REQUIRED_TOPIC_IDS,
+    Content,
+    check_content,
+    load_content,
+    report_content,
+    unconfirmed_in,
+)
 from bot.core import LANGS
 from bot.limits import CHANNEL_TEXT_LIMITS
 from bot.markup import split_text
@@ -172,3 +179,190 @@ def test_small_talk_without_a_reply_is_reported(copy: Path) -> None:
     )
     faults = [str(f) for f in check_content(copy)]
     assert "content/ui.yaml: smalltalk.weather: reply for this small talk missing" in faults
+
+
+# --- Unconfirmed facts: the renderer puts the caveat next to each one -----------------------
+
+CLAIM = re.compile(r"\[\[([^\[\]]+)\]\]")
+
+
+def test_every_marked_claim_renders_with_its_caveat_right_after_it(content: Content) -> None:
+    marked = 0
+    for topic in content.topics.values():
+        for lang in LANGS:
+            mark = content.ui["unverified_mark"].get(lang)
+            raw = "\n\n".join(getattr(topic, f).get(lang) for f in ("title", "summary", "body"))
+            text = content.topic_text(topic, lang)
+            assert "[[" not in text and "]]" not in text
+            for claim in CLAIM.findall(raw):
+                marked += 1
+                assert f"{content.fill(claim, lang)} {mark}" in text
+    assert marked >= 10, "the shipped topics mark their unconfirmed claims"
+
+
+def test_text_a_caller_fills_in_is_never_taken_for_a_claim(content: Content) -> None:
+    text = content.t("ann.broadcast", "id", body="Loket [[tutup]] besok")
+    assert "Loket [[tutup]] besok" in text and "perlu dikonfirmasi" not in text
+
+
+def test_no_shipped_caveat_is_stacked_against_another_bracket(content: Content) -> None:
+    for topic in content.topics.values():
+        for lang in LANGS:
+            mark = content.ui["unverified_mark"].get(lang)
+            text = content.topic_text(topic, lang)
+            assert f"{mark} (" not in text and f"{mark})" not in text, topic.id
+
+
+def test_each_line_of_unconfirmed_hours_carries_the_caveat(content: Content) -> None:
+    lines = content.fill("{office:hours}", "id").splitlines()
+    assert len(lines) >= 2
+    assert all(line.endswith("(perlu dikonfirmasi)") for line in lines)
+    assert content.fill("At 08.00{office:hours_caveat}.", "en") == "At 08.00 (to be confirmed)."
+
+
+def test_confirmed_hours_render_without_a_caveat(copy: Path) -> None:
+    edit_yaml(copy / "office.yaml", lambda d: d["hours"].update(unverified=False))
+    content = load_content(copy)
+    assert "(perlu dikonfirmasi)" not in content.fill("{office:hours}", "id")
+    assert content.fill("{office:hours_caveat}", "id") == ""
+
+
+def test_an_unverified_office_fact_renders_with_its_caveat(copy: Path) -> None:
+    edit_yaml(copy / "office.yaml", lambda d: d["facts"]["kanim_pasuruan"].update(unverified=True))
+    text = load_content(copy).fill("Pasuruan: {office:kanim_pasuruan}.", "en")
+    assert text.endswith("(opened 5 February 2026) (to be confirmed).")
+
+
+def test_claims_marked_in_one_language_only_are_reported(copy: Path) -> None:
+    edit_yaml(
+        copy / "topics" / "lokasi.yaml",
+        lambda d: d["body"].update(id=d["body"]["id"] + "\n\n[[Loket di lantai 2]]."),
+    )
+    faults = [str(f) for f in check_content(copy)]
+    assert (
+        "content/topics/lokasi.yaml: body: [[unconfirmed]] claims differ between languages: "
+        "id 1, en 0" in faults
+    )
+
+
+def test_an_unclosed_claim_mark_is_reported(copy: Path) -> None:
+    edit_yaml(
+        copy / "topics" / "lokasi.yaml",
+        lambda d: d["summary"].update(en=d["summary"]["en"] + " [[open"),
+    )
+    faults = [str(f) for f in check_content(copy)]
+    assert any(
+        f.startswith("content/topics/lokasi.yaml: summary.en: unclosed or nested [[ ]]")
+        for f in faults
+    )
+
+
+def test_marked_claims_without_an_unverified_list_are_reported(copy: Path) -> None:
+    def mark_without_list(d: dict[str, object]) -> None:
+        d["body"]["id"] += "\n\n[[Satu]]."  # type: ignore[index]
+        d["body"]["en"] += "\n\n[[One]]."  # type: ignore[index]
+        d["unverified"] = []
+
+    edit_yaml(copy / "topics" / "lokasi.yaml", mark_without_list)
+    faults = [str(f) for f in check_content(copy)]
+    assert (
+        "content/topics/lokasi.yaml: unverified: the text marks [[claims]]: "
+        "list what is unconfirmed" in faults
+    )
+
+
+# --- English: every office fact has one, and no Indonesian-only word leaks into it -----------
+
+
+def test_an_office_fact_without_english_is_reported(copy: Path) -> None:
+    edit_yaml(copy / "office.yaml", lambda d: d["facts"]["address"].update(value="Jl. Basuki"))
+    faults = [str(f) for f in check_content(copy)]
+    assert (
+        "content/office.yaml: facts.address.value: English value missing: "
+        "write it as {id: ..., en: ...}" in faults
+    )
+
+
+def test_links_and_numbers_need_no_second_language(content: Content) -> None:
+    assert content.fill("{office:evisa_url}", "en") == "https://evisa.imigrasi.go.id"
+    assert content.fill("{office:lapor_sms}", "en") == "1708"
+
+
+def test_indonesian_word_in_an_english_answer_is_reported(copy: Path) -> None:
+    edit_yaml(
+        copy / "topics" / "lokasi.yaml",
+        lambda d: d["summary"].update(en=d["summary"]["en"] + " Open Senin to Friday."),
+    )
+    faults = [str(f) for f in check_content(copy)]
+    assert (
+        "content/topics/lokasi.yaml: summary.en: Indonesian word(s) in the English text: senin"
+        in faults
+    )
+
+
+def test_indonesian_word_in_an_english_ui_string_or_office_fact_is_reported(copy: Path) -> None:
+    edit_yaml(copy / "ui.yaml", lambda d: d["closed"].update(en="tutup"))
+    edit_yaml(
+        copy / "office.yaml",
+        lambda d: d["facts"]["mpaspor"].update(value={"id": "aplikasi M-Paspor", "en": "aplikasi"}),
+    )
+    faults = [str(f) for f in check_content(copy)]
+    assert "content/ui.yaml: closed.en: Indonesian word(s) in the English text: tutup" in faults
+    assert (
+        "content/office.yaml: facts.mpaspor.value.en: Indonesian word(s) in the English text: "
+        "aplikasi" in faults
+    )
+
+
+def test_quoted_terms_links_and_commands_are_not_english_leaks(copy: Path) -> None:
+    edit_yaml(
+        copy / "topics" / "lokasi.yaml",
+        lambda d: d["summary"].update(
+            en=d["summary"]["en"] + ' Ask for "surat keterangan belum". Type /buka A.'
+        ),
+    )
+    assert [str(f) for f in check_content(copy)] == []
+
+
+def test_the_word_list_lives_in_content(copy: Path) -> None:
+    edit_yaml(copy / "language.yaml", lambda d: d.update(indonesian_only=["probolinggo"]))
+    faults = "\n".join(str(f) for f in check_content(copy))
+    assert "Indonesian word(s) in the English text: probolinggo" in faults
+
+
+# --- Report: per topic, unconfirmed facts and when each source was last checked --------------
+
+
+def test_report_counts_unconfirmed_facts_per_topic_most_first(content: Content) -> None:
+    lines = report_content(content, content.topics["jam-layanan"].reviewed)
+    counts = [
+        int(m.group(1)) for line in lines if (m := re.search(r"\.yaml: (\d+) unconfirmed,", line))
+    ]
+    assert len(counts) == len(content.topics)
+    assert counts == sorted(counts, reverse=True)
+    jam = next(line for line in lines if line.startswith("topics/jam-layanan.yaml: "))
+    assert re.match(r"topics/jam-layanan\.yaml: [1-9]\d* unconfirmed, reviewed \d{4}-", jam)
+    assert "topics/jam-layanan.yaml: unverified: office.hours" in lines
+
+
+def test_report_gives_the_date_each_source_was_checked(copy: Path) -> None:
+    def checked(d: dict[str, object]) -> None:
+        d["sources"][0]["checked"] = "2027-01-05"  # type: ignore[index]
+
+    edit_yaml(copy / "topics" / "lokasi.yaml", checked)
+    content = load_content(copy)
+    lines = report_content(content, content.topics["lokasi"].reviewed)
+    first, second = content.topics["lokasi"].sources[:2]
+    assert f"topics/lokasi.yaml: source checked 2027-01-05: {first.title}" in lines
+    fallback = second.checked or content.topics["lokasi"].reviewed
+    assert f"topics/lokasi.yaml: source checked {fallback}: {second.title}" in lines
+
+
+def test_confirming_a_fact_lowers_the_topic_count(copy: Path) -> None:
+    def count(root: Path) -> int:
+        content = load_content(root)
+        return len(unconfirmed_in(content, content.topics["jam-layanan"]))
+
+    before = count(copy)
+    edit_yaml(copy / "office.yaml", lambda d: d["hours"].update(unverified=False))
+    assert count(copy) == before - 1

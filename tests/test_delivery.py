@@ -24,7 +24,7 @@ from bot.config import load_settings
 from bot.core import Reply
 from bot.outbox import FIRST_BACKOFF, MAX_BACKOFF, OutboxWorker
 from bot.store import Store, StoreError
-from bot.store.outbox import BULK, enqueue
+from bot.store.outbox import BULK, URGENT, enqueue
 from tests.conftest import CONTENT_DIR, ENGINE, ROOT, FixedClock, seed_cache
 from tests.fake_telegram import FakeBotApi, retry_after, timed_out
 from tests.fake_whatsapp import FakeGraphApi, payload
@@ -308,13 +308,53 @@ def test_bad_content_ends_start_up_with_exit_code_2(tmp_path: Path) -> None:
     assert result.returncode == 2 and "ukkbot: the content has faults" in result.stderr
 
 
+def test_the_delivery_migration_keeps_a_version_8_outbox_and_classes_its_rows(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """009 runs after 007/008 (survey, notice kinds) and rebuilds the outbox: every row stays,
+    broadcasts and survey invitations become BULK, reminders and answers URGENT."""
+    database = tmp_path / "v8.sqlite3"
+    folder = ROOT / "bot" / "store" / "migrations"
+    with sqlite3.connect(database) as db:
+        for script in sorted(folder.glob("00[1-8]_*.sql")):
+            db.executescript(script.read_text(encoding="utf-8"))
+        db.execute("PRAGMA user_version=8")
+        for key in ("ann:1:test:7", "skm-offer:test:7:2026-11-30", "expiry:1:0", "handover:1:1"):
+            db.execute(
+                "INSERT INTO outbox (key, channel, chat_key, replies, created_at) "
+                "VALUES (?, 'test', '7', '[]', '2026-11-30T00:00:00+00:00')",
+                (key,),
+            )
+    db.close()
+
+    async def migrate() -> dict[str, int]:
+        store = await Store.open(database, clock=clock)
+        rows = await store.db.execute_fetchall("SELECT key, priority FROM outbox")
+        [version] = await store.db.execute_fetchall("PRAGMA user_version")
+        await store.close()
+        assert version[0] == 9
+        return {row["key"]: row["priority"] for row in rows}
+
+    assert asyncio.run(migrate()) == {
+        "ann:1:test:7": BULK,
+        "skm-offer:test:7:2026-11-30": BULK,
+        "expiry:1:0": URGENT,
+        "handover:1:1": URGENT,
+    }
+
+
 async def test_a_database_that_fails_to_open_leaves_no_thread_behind(tmp_path: Path) -> None:
     database = tmp_path / "bad.sqlite3"
     database.write_bytes(b"garbage" * 1000)
-    threads = threading.active_count()
+    before = set(threading.enumerate())
     with pytest.raises(StoreError, match="not a database"):
         await Store.open(database)
-    assert threading.active_count() == threads  # the connection's thread ended
+    # The connection's thread ends (it may take a moment on a loaded machine; one left
+    # running would never end and keep the process alive).
+    started = set(threading.enumerate()) - before
+    for thread in started:
+        thread.join(timeout=10)
+    assert not [thread for thread in started if thread.is_alive()]
 
 
 # --- channels independent, degrade, health --------------------------------------------------

@@ -99,8 +99,10 @@ async def test_staff_answers_go_back_once_each_and_are_audited(
         assert all_text(ack) == content.t("handover.answer_queued", "id", ref="#H-0001")
     assert await say(assistant, "ngobrol", user="55", chat="-100") == []
     rows = await outbox(store)
+    # The first answer also brings the survey invitation; the second does not (30-day rule).
     assert [(key, chat) for key, chat, _ in rows[1:]] == [
         ("handover:1:1", "7"),
+        ("skm-offer:test:7:2026-11-30", "7"),
         ("handover:1:2", "7"),
     ]
     audit = await store.db.execute_fetchall("SELECT user_key, action, outcome FROM audit")

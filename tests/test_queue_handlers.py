@@ -11,6 +11,7 @@ from bot.content import Content
 from bot.context import Services
 from bot.core import Incoming
 from bot.store import Store
+from bot.store.audit import MAX_ACTION_CHARS as MAX_AUDIT_ACTION_CHARS
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, audit, option_ids
 
@@ -28,6 +29,15 @@ async def test_resident_cannot_call_next_and_the_attempt_is_audited(
     assert all_text(replies) == content.t("staff.only", "id")
     assert await audit(store) == [("300", "/panggil A", "refused")]
     assert "belum ada nomor yang dipanggil" in all_text(await resident.say("/antrian"))
+
+
+async def test_a_refused_attempt_with_a_long_argument_is_audited_cut_short(
+    resident: Chat, store: Store
+) -> None:
+    await resident.say("/panggil " + "A" * 900)
+    [(_, action, outcome)] = await audit(store)
+    assert outcome == "refused" and action.startswith("/panggil AAA")
+    assert len(action) == MAX_AUDIT_ACTION_CHARS
 
 
 async def test_an_admin_makes_someone_staff_who_then_calls_and_the_reply_confirms(

@@ -20,10 +20,10 @@ def test_console_names_the_chart_and_its_size() -> None:
     assert text.startswith(f"[chart: {len(PNG)} bytes]\nFigures")
 
 
-def test_web_chat_gets_a_png_data_url() -> None:
-    data = reply_json(CHART)
+def test_web_chat_gets_a_png_data_url(content: Content) -> None:
+    data = reply_json(CHART, content, "id")
     assert data["image"] == "data:image/png;base64," + base64.b64encode(PNG).decode()
-    assert "image" not in reply_json(Reply("plain"))
+    assert "image" not in reply_json(Reply("plain"), content, "id")
 
 
 def test_whatsapp_sends_the_text_only(content: Content) -> None:

@@ -83,8 +83,17 @@ def test_secrets_are_not_shown_in_repr() -> None:
         ({"TELEGRAM_WEBHOOK_URL": "ftp://x"}, "TELEGRAM_WEBHOOK_URL"),
         ({"TELEGRAM_WEBHOOK_URL": "https://x.example/hook"}, "TELEGRAM_WEBHOOK_SECRET"),
         ({"HTTP_PORT": "70000"}, "HTTP_PORT"),
+        ({"ALLOWED_ORIGINS": "https://mpp.example.go.id/chat"}, "ALLOWED_ORIGINS"),
+        ({"ALLOWED_ORIGINS": "*"}, "ALLOWED_ORIGINS"),
     ],
 )
 def test_each_bad_setting_is_named(overrides: dict[str, str], name: str) -> None:
     with pytest.raises(SettingsError, match=f"^{name}: "):
         load_settings(CONTENT_DIR=CONTENT_DIR, **overrides)
+
+
+def test_allowed_origins_are_a_comma_separated_list() -> None:
+    settings = load_settings(
+        CONTENT_DIR=CONTENT_DIR, ALLOWED_ORIGINS="https://a.example.go.id, http://localhost:8000"
+    )
+    assert settings.ALLOWED_ORIGINS == ["https://a.example.go.id", "http://localhost:8000"]

@@ -66,7 +66,8 @@ async def test_statistics_show_the_week_and_a_readable_png_chart(
     await resident.say("zzqx blorp")  # declined: an unanswered question
     await resident.tap("f:-:paspor-baru")
 
-    [reply] = await officer.say("/statistik")
+    reply, survey = await officer.say("/statistik")
+    assert survey.text.startswith(content.t("skm.stats_title", "id", month="2026-11"))
     text = reply.text
     assert content.t("stats.title", "id", first="2026-11-24", last="2026-11-30") in text
     assert content.t("stats.questions", "id", count=2) in text

@@ -330,8 +330,11 @@ async def test_a_hand_over_goes_to_the_staff_group_and_the_reply_comes_back(
         ack = tg.api.sent()[-1]
         assert str(ack["chat_id"]) == str(STAFF_GROUP) and "#H-0001" in ack["text"]
         await worker.drain()
-        answer = tg.api.sent()[-1]
+        answer, invitation = tg.api.sent()[-2:]
         assert str(answer["chat_id"]) == "7" and "Bisa, datang Senin pukul 08.00" in answer["text"]
+        # The answered hand-over brings the survey invitation, rating the information service.
+        assert str(invitation["chat_id"]) == "7"
+        assert keyboard_data(invitation) == ["sv:2", "svd"]
         assert len([m for m in tg.api.sent() if str(m["chat_id"]) == str(STAFF_GROUP)]) == 2
     finally:
         await tg.app.close()

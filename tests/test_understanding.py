@@ -18,10 +18,14 @@ from bot.understanding.engine import Route
 from bot.understanding.normalise import STEM_CACHE_FILE
 
 # Recorded with `python -m benchmarks.accuracy --split dev` (see BENCHMARKS.md); the test
-# fails when a change makes the engine worse on the dev split.
-DEV_TOP1_FLOOR = 0.966  # 629 of 651
+# fails when a change makes the engine worse on the dev split. Re-recorded for the nine topics
+# of issue 15: they answer subjects the dev rows still label with older topics (billing and
+# rescheduling -> m-paspor-kendala, priority service -> layanan-prioritas, group service ->
+# layanan-kolektif), so 629 -> 620 and 167 -> 165 until someone who may read the dev rows
+# relabels them.
+DEV_TOP1_FLOOR = 0.952  # 620 of 651
 DEV_WRONG_CEILING = 0.03
-DEV_OOS_RECALL_FLOOR = 0.954  # 167 of 175
+DEV_OOS_RECALL_FLOOR = 0.942  # 165 of 175
 
 
 def test_dev_split_accuracy_does_not_fall_below_the_recorded_figures(

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeChat,
     InlineKeyboardButton,
@@ -43,6 +44,7 @@ from bot.channels import Channel, Connectors
 from bot.config import Settings
 from bot.content import Content
 from bot.core import LANGS, Incoming, Reply, Role, lang_from_hint
+from bot.guard import read_json
 from bot.limits import TELEGRAM_TEXT
 from bot.markup import split_text, to_telegram_html
 from bot.outbox import Blocked, Sender
@@ -76,6 +78,14 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         else:
             rows.append([button])
     return InlineKeyboardMarkup(rows)
+
+
+def parse_update(body: object, bot: Bot) -> Update:
+    """A webhook body as an Update; ValueError when it is not one. PTB trusts the shape of what
+    Telegram sends: wrong types deeper down raise TypeError, KeyError, AttributeError…"""
+    if not isinstance(body, dict) or type(body.get("update_id")) is not int:
+        raise ValueError("an update is an object with an integer update_id")
+    return Update.de_json(body, bot)
 
 
 class TelegramChannel(Channel):
@@ -289,8 +299,8 @@ class TelegramChannel(Channel):
             if not expected or not hmac.compare_digest(given, expected):
                 return Response(status_code=403)
             try:
-                update = Update.de_json(await request.json(), self.application.bot)
-            except ValueError:
+                update = parse_update(await read_json(request), self.application.bot)
+            except Exception:  # whatever PTB raises on a body of the wrong shape
                 return Response(status_code=400)
             await self.application.update_queue.put(update)
             return Response(status_code=200)

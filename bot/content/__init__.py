@@ -8,6 +8,7 @@ from bot.content.loader import (
     check_content,
     load_content,
     report_content,
+    unconfirmed_in,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "check_content",
     "load_content",
     "report_content",
+    "unconfirmed_in",
 ]

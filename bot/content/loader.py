@@ -1,7 +1,10 @@
 """Load the content folder into models, check it whole, and render texts with placeholders.
 
 Placeholders: `{fee:KEY}` (fees.yaml), `{office:KEY}` (office.yaml facts), `{office:hours}`
-(the weekly table) and, in UI strings, `{name}` filled by the caller.
+(the weekly table), `{office:hours_caveat}` (the caveat while the hours are unconfirmed) and,
+in UI strings, `{name}` filled by the caller. `[[claim]]` marks an unconfirmed claim in a text.
+Every unconfirmed fact is rendered with the `unverified_mark` caveat right after it: the
+renderer adds it, so no text can show such a fact without it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.content.books import ReminderBook, SurveyBook
 from bot.content.models import (
     WEEKDAYS,
     Fee,
     FeeBook,
+    LanguageRules,
     Lexicon,
     Neighbour,
     NeighbourBook,
@@ -42,12 +47,23 @@ REQUIRED_TOPIC_IDS: tuple[str, ...] = (
     "izin-tinggal-biaya",
     "jam-layanan", "lokasi", "kontak", "pengaduan", "calo", "layanan-tersedia", "antrian-info",
     "pembayaran", "pakaian-foto", "visa-negara-lain",
+    "ktp-belum-terbit", "data-berbeda", "permohonan-ditolak", "m-paspor-kendala", "fotokopi",
+    "layanan-kolektif", "layanan-prioritas", "studi-kerja-luar-negeri", "status-permohonan",
 )  # fmt: skip
 CATEGORIES = ("paspor", "wna", "kantor")
+_TOPIC_TEXTS = ("title", "summary", "body")
 STALE_AFTER_DAYS = 180
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([a-z0-9_]+))?\}")
 _BRACE = re.compile(r"[{}]")
+_CLAIM = re.compile(r"\[\[([^\[\]]+)\]\]")  # [[an unconfirmed claim]]
+_CLAIM_BRACKET = re.compile(r"\[\[|\]\]")
+# Left out of the English check: links, commands (/buka A) and "quoted" local terms, which are
+# Indonesian on purpose (what to ask for at the counter).
+_NOT_PROSE = re.compile(r"https?://\S+|/\w+|\"[^\"\n]*\"")
+_WORD = re.compile(r"[^\W\d_]+")
+# `{office:KEY}` keys computed from the hours rather than read from `facts:`.
+_OFFICE_COMPUTED = ("hours", "hours_caveat")
 M = TypeVar("M", bound=BaseModel)
 # libyaml's safe loader when PyYAML was built with it (the wheels are): ~10x faster at start.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -86,6 +102,9 @@ class Content:
     lexicon: Lexicon
     routes: RoutePhrases
     queue: QueueBook
+    survey: SurveyBook
+    reminders: ReminderBook
+    language: LanguageRules
 
     def t(self, key: str, lang: Lang, **values: object) -> str:
         """A UI string in `lang`, placeholders and `{name}` values filled in."""
@@ -104,7 +123,10 @@ class Content:
                 return self._office_text(key, lang)
             raise KeyError(f"{name}:{key}")
 
-        return _PLACEHOLDER.sub(one, text)
+        # Claims are marked in the template before values are filled in, so text a caller
+        # passes (an announcement, a question) is never taken for a claim.
+        marked = _CLAIM.sub(lambda m: m.group(1) + self._mark(True, lang), text)
+        return _PLACEHOLDER.sub(one, marked)
 
     def topics_in(self, category: str) -> list[Topic]:
         return [topic for topic in self.topics.values() if topic.category == category]
@@ -124,11 +146,14 @@ class Content:
     def _office_text(self, key: str, lang: Lang) -> str:
         if key == "hours":
             return self.hours_text(lang)
+        if key == "hours_caveat":
+            return self._mark(self.office.hours.unverified, lang)
         fact = self.office.facts[key]
         return fact.get(lang) + self._mark(fact.unverified, lang)
 
     def hours_text(self, lang: Lang) -> str:
-        """The weekly hours as bullet lines, consecutive days with equal hours grouped."""
+        """The weekly hours as bullet lines, consecutive days with equal hours grouped; while
+        they are unconfirmed every line carries the caveat, so no day reads as confirmed."""
         hours = self.office.hours
         lines: list[str] = []
         day_names = self.ui["weekdays"].get(lang).split(",")
@@ -141,9 +166,9 @@ class Content:
             days = (
                 day_names[i].strip() if i == j else f"{day_names[i].strip()}–{day_names[j].strip()}"
             )
-            lines.append(f"- {days}: {span}")
+            lines.append(f"- {days}: {span}{self._mark(hours.unverified, lang)}")
             i = j + 1
-        return "\n".join(lines) + self._mark(hours.unverified, lang)
+        return "\n".join(lines)
 
 
 def format_rupiah(amount: int, lang: Lang) -> str:
@@ -223,6 +248,21 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
     queue = _parse(
         QueueBook, _read_yaml(root / "queue.yaml", root, faults), "content/queue.yaml", faults
     )
+    survey = _parse(
+        SurveyBook, _read_yaml(root / "survey.yaml", root, faults), "content/survey.yaml", faults
+    )
+    reminders = _parse(
+        ReminderBook,
+        _read_yaml(root / "reminders.yaml", root, faults),
+        "content/reminders.yaml",
+        faults,
+    )
+    language = _parse(
+        LanguageRules,
+        _read_yaml(root / "language.yaml", root, faults),
+        "content/language.yaml",
+        faults,
+    )
     ui_data = _read_yaml(root / "ui.yaml", root, faults)
     ui: dict[str, Text] = {}
     if isinstance(ui_data, dict):
@@ -240,6 +280,9 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
         or lexicon is None
         or routes is None
         or queue is None
+        or survey is None
+        or reminders is None
+        or language is None
     ):
         return None, faults
     if faults:
@@ -254,6 +297,9 @@ def _load(root: Path) -> tuple[Content | None, list[Fault]]:
         lexicon,
         routes,
         queue,
+        survey,
+        reminders,
+        language,
     )
     faults.extend(_cross_check(content, topic_files))
     return content, faults
@@ -273,6 +319,9 @@ def _cross_check(content: Content, topic_files: dict[str, str]) -> Iterator[Faul
     letters = content.queue.letters
     for dup in sorted({letter for letter in letters if letters.count(letter) > 1}):
         yield Fault("content/queue.yaml", "services.letter", f"duplicate letter {dup!r}")
+    for document in content.reminders.documents:
+        if document.topic not in content.topics:
+            yield Fault("content/reminders.yaml", document.id, f"unknown topic {document.topic!r}")
     neighbour_ids = [n.id for n in content.neighbours]
     for dup in {i for i in neighbour_ids if neighbour_ids.count(i) > 1}:
         yield Fault("content/neighbours.yaml", "id", f"duplicate id {dup!r}")
@@ -285,12 +334,13 @@ def _cross_check(content: Content, topic_files: dict[str, str]) -> Iterator[Faul
             if related not in content.topics:
                 yield Fault(file, "related", f"unknown topic id {related!r}")
         for lang in LANGS:
-            for field in ("title", "summary", "body"):
+            for field in _TOPIC_TEXTS:
                 text: Text = getattr(topic, field)
                 yield from _placeholder_faults(
                     content, text.get(lang), lang, file, f"{field}.{lang}"
                 )
             yield from _limit_faults(content, topic, lang, file)
+        yield from _claim_faults(topic, file)
     for key, text in content.ui.items():
         for lang in LANGS:
             yield from _placeholder_faults(
@@ -305,6 +355,7 @@ def _cross_check(content: Content, topic_files: dict[str, str]) -> Iterator[Faul
                 "content/neighbours.yaml",
                 f"{neighbour.id}.redirect.{lang}",
             )
+    yield from _indonesian_faults(content, topic_files)
 
 
 def _placeholder_faults(
@@ -317,12 +368,61 @@ def _placeholder_faults(
                 yield Fault(file, field, f"unknown placeholder {match.group(0)}")
             continue
         known = (name == "fee" and key in content.fees) or (
-            name == "office" and (key == "hours" or key in content.office.facts)
+            name == "office" and (key in _OFFICE_COMPUTED or key in content.office.facts)
         )
         if not known:
             yield Fault(file, field, f"unknown placeholder {match.group(0)}")
     if _BRACE.search(_PLACEHOLDER.sub("", text)):
         yield Fault(file, field, "stray { or } (placeholders look like {fee:KEY} or {office:KEY})")
+    if _CLAIM_BRACKET.search(_CLAIM.sub("", text)):
+        yield Fault(file, field, "unclosed or nested [[ ]] (an unconfirmed claim is [[text]])")
+
+
+def _claim_faults(topic: Topic, file: str) -> Iterable[Fault]:
+    """Both languages caveat the same number of claims, and each is listed for staff."""
+    counts = {
+        lang: sum(len(_CLAIM.findall(getattr(topic, f).get(lang))) for f in _TOPIC_TEXTS)
+        for lang in LANGS
+    }
+    if counts["id"] != counts["en"]:
+        yield Fault(
+            file,
+            "body",
+            f"[[unconfirmed]] claims differ between languages: id {counts['id']}, "
+            f"en {counts['en']}",
+        )
+    if max(counts.values()) > 0 and not topic.unverified:
+        yield Fault(file, "unverified", "the text marks [[claims]]: list what is unconfirmed")
+
+
+def _english_texts(content: Content, topic_files: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+    """(file, field, text) for every English text a person can be shown."""
+    for topic_id, topic in content.topics.items():
+        for field in _TOPIC_TEXTS:
+            yield topic_files[topic_id], f"{field}.en", getattr(topic, field).en
+    for key, text in content.ui.items():
+        yield "content/ui.yaml", f"{key}.en", text.en
+    for key, fact in content.office.facts.items():
+        yield "content/office.yaml", f"facts.{key}.value.en", fact.get("en")
+    for i, service in enumerate(content.office.services):
+        yield "content/office.yaml", f"services.{i}.name.en", service.name.en
+        if service.alternative is not None:
+            yield "content/office.yaml", f"services.{i}.alternative.en", service.alternative.en
+    for key, fee in content.fees.items():
+        yield "content/fees.yaml", f"fees.{key}.label.en", fee.label.en
+    for neighbour in content.neighbours:
+        for field in ("title", "agency", "redirect"):
+            text = getattr(neighbour, field).en
+            yield "content/neighbours.yaml", f"{neighbour.id}.{field}.en", text
+
+
+def _indonesian_faults(content: Content, topic_files: dict[str, str]) -> Iterator[Fault]:
+    banned = {word.casefold() for word in content.language.indonesian_only}
+    for file, field, text in _english_texts(content, topic_files):
+        prose = _NOT_PROSE.sub(" ", _PLACEHOLDER.sub(" ", text))
+        found = sorted({w for w in _WORD.findall(prose.casefold()) if w in banned})
+        if found:
+            yield Fault(file, field, f"Indonesian word(s) in the English text: {', '.join(found)}")
 
 
 def _limit_faults(content: Content, topic: Topic, lang: Lang, file: str) -> Iterable[Fault]:
@@ -353,8 +453,30 @@ def load_content(root: Path) -> Content:
     return content
 
 
+def unconfirmed_in(content: Content, topic: Topic) -> list[str]:
+    """What a topic shows that is not confirmed: its own `unverified` points, then the
+    unconfirmed fees and office facts it quotes (as `fees.KEY` / `office.KEY`)."""
+    shared: list[str] = []
+    text = "".join(getattr(topic, f).id + getattr(topic, f).en for f in _TOPIC_TEXTS)
+    for match in _PLACEHOLDER.finditer(text):
+        name, key = match.group(1), match.group(2)
+        if name == "fee" and key in content.fees:
+            unverified = content.fees[key].unverified
+        elif name == "office" and key in _OFFICE_COMPUTED:
+            key, unverified = "hours", content.office.hours.unverified
+        elif name == "office" and key in content.office.facts:
+            unverified = content.office.facts[key].unverified
+        else:
+            continue
+        label = f"fees.{key}" if name == "fee" else f"office.{key}"
+        if unverified and label not in shared:
+            shared.append(label)
+    return [*topic.unverified, *shared]
+
+
 def report_content(content: Content, today: dt.date) -> list[str]:
-    """Unverified facts and topics not reviewed for STALE_AFTER_DAYS, one line each."""
+    """Unverified facts, topics not reviewed for STALE_AFTER_DAYS, and per topic (most
+    unconfirmed first) the count of unconfirmed facts and when each source was last checked."""
     lines: list[str] = []
     for key, fee in content.fees.items():
         if fee.unverified:
@@ -371,10 +493,16 @@ def report_content(content: Content, today: dt.date) -> list[str]:
     for service in content.office.services:
         if not service.confirmed:
             lines.append(f"office.yaml: services: unconfirmed at the UKK: {service.name.en}")
-    for topic in content.topics.values():
-        for point in topic.unverified:
-            lines.append(f"topics/{topic.id}.yaml: unverified: {point}")
+    ranked = sorted(content.topics.values(), key=lambda t: -len(unconfirmed_in(content, t)))
+    for topic in ranked:
+        file = f"topics/{topic.id}.yaml"
+        points = unconfirmed_in(content, topic)
+        lines.append(f"{file}: {len(points)} unconfirmed, reviewed {topic.reviewed}")
+        lines.extend(f"{file}: unverified: {point}" for point in points)
         age = (today - topic.reviewed).days
         if age > STALE_AFTER_DAYS:
-            lines.append(f"topics/{topic.id}.yaml: reviewed: {age} days ago ({topic.reviewed})")
+            lines.append(f"{file}: reviewed: {age} days ago ({topic.reviewed})")
+        for source in topic.sources:
+            checked = source.checked or topic.reviewed
+            lines.append(f"{file}: source checked {checked}: {source.title}")
     return lines

@@ -48,6 +48,7 @@ class Source(Strict):
     title: str = Field(min_length=3)
     url: str = Field(pattern=r"^https?://\S+$")
     date: dt.date | None
+    checked: dt.date | None = None  # when a person last re-read it; the topic's `reviewed` if unset
 
 
 class Topic(Strict):
@@ -90,11 +91,22 @@ class Fee(Strict):
     sources: list[str] = []
 
 
+# A value with no words (a link, a phone number, an SMS code) reads the same in both languages.
+_NEUTRAL = re.compile(r"^(https?://\S+|[+\d][\d\s()+-]*)$")
+
+
 class Fact(Strict):
     value: str | Text
     unverified: bool = False
     note: str | None = None
     sources: list[str] = []
+
+    @field_validator("value")
+    @classmethod
+    def _both_languages(cls, value: str | Text) -> str | Text:
+        if isinstance(value, str) and not _NEUTRAL.match(value):
+            raise ValueError("English value missing: write it as {id: ..., en: ...}")
+        return value
 
     def get(self, lang: Lang) -> str:
         return self.value if isinstance(self.value, str) else self.value.get(lang)
@@ -173,6 +185,12 @@ class Neighbour(Strict):
 
 class NeighbourBook(Strict):
     neighbours: list[Neighbour]
+
+
+class LanguageRules(Strict):
+    """content/language.yaml: words that mark Indonesian left in an English text."""
+
+    indonesian_only: list[str] = Field(min_length=1)
 
 
 class Lexicon(Strict):

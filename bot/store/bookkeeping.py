@@ -48,6 +48,14 @@ class Bookkeeping:
             self._written[person] = now
             self._touches[person] = now
 
+    def forget_person(self, channel: str, user_key: str) -> None:
+        """Drop the person's pending last-seen time before /hapusdata erases them: written
+        after the erase it would bring their users row back. A batch already taken by a flush
+        holds the write lock first, so the erase that follows removes what it wrote."""
+        person = (channel, user_key)
+        self._touches.pop(person, None)
+        self._written.pop(person, None)
+
     def count_view(self, day: dt.date, topic: str) -> None:
         self._topics[day, topic, "views"] += 1
 

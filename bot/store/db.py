@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from bot import metrics
 from bot.clock import Clock, utcnow
 
 T = TypeVar("T")
@@ -38,6 +39,13 @@ def as_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
+async def select_rows(
+    db: aiosqlite.Connection, sql: str, params: tuple[object, ...]
+) -> list[dict[str, object]]:
+    """Rows as plain dicts, for an export of one person's data."""
+    return [dict(row) for row in await db.execute_fetchall(sql, params)]
+
+
 def from_text(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
@@ -49,6 +57,11 @@ def _migrations() -> list[tuple[int, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def latest_migration() -> int:
+    """The schema version this code migrates a database to."""
+    return max(number for number, _ in _migrations())
 
 
 async def _connect(path: Path | str) -> aiosqlite.Connection:
@@ -183,10 +196,12 @@ class Store:
                 await self._db.execute("BEGIN IMMEDIATE")
                 try:
                     yield self._db
-                except BaseException:
+                    await self._db.commit()
+                except BaseException as exc:
+                    if isinstance(exc, sqlite3.Error):
+                        metrics.DB_WRITE_ERRORS.inc()
                     await self._db.rollback()
                     raise
-                await self._db.commit()
             finally:
                 self._writer = None
 

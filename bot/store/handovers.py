@@ -12,7 +12,7 @@ import aiosqlite
 
 from bot.core import Lang
 from bot.store import outbox
-from bot.store.db import as_text
+from bot.store.db import as_text, select_rows
 
 RETENTION = dt.timedelta(days=90)
 WAIT_FOR_QUESTION = dt.timedelta(hours=1)  # after that, free text is a question to the bot again
@@ -93,3 +93,20 @@ async def mark_answered(db: aiosqlite.Connection, handover_id: int, now: dt.date
         "UPDATE handovers SET answered_at = ? WHERE id = ?", (as_text(now), handover_id)
     )
     return await outbox.count(db, f"{OUTBOX_KEY}:{handover_id}:") + 1
+
+
+async def erase_person(db: aiosqlite.Connection, channel: str, key: str) -> None:
+    """The person's hand-overs and every message they caused (to the staff group too)."""
+    rows = await db.execute_fetchall(
+        "SELECT id FROM handovers WHERE channel = ? AND chat_key = ?", (channel, key)
+    )
+    for row in rows:
+        await outbox.delete_prefixed(db, f"{OUTBOX_KEY}:{row['id']}")
+    await db.execute("DELETE FROM handovers WHERE channel = ? AND chat_key = ?", (channel, key))
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    sql = "SELECT * FROM handovers WHERE channel = ? AND chat_key = ? ORDER BY id"
+    return {"handovers": await select_rows(db, sql, (channel, key))}

@@ -20,11 +20,16 @@ from typing import Any, Literal
 import aiosqlite
 
 from bot.core import Lang, Location, Option, Reply
-from bot.store.db import as_text
+from bot.store.db import as_text, select_rows
+
+# A message (its text and who it went to) is kept this long after it was sent or given up on,
+# and one never sent is not worth sending after this long either.
+RETENTION = dt.timedelta(days=30)
 
 Priority = Literal[0, 1]
 URGENT: Priority = 0
 BULK: Priority = 1
+PRIORITY_NAMES = {URGENT: "urgent", BULK: "bulk"}
 OUTCOMES = ("sent", "failed", "skipped", "expired", "unconfirmed")
 
 
@@ -162,10 +167,12 @@ async def enqueue_for_subscribers(
     replies: Mapping[Lang, str],
     channels: AbstractSet[str],
     now: dt.datetime,
+    kind: str,
 ) -> int:
-    """One row per active subscriber on `channels`, keyed `prefix<channel>:<chat>`, in one
-    statement (no subscriber list is held in memory), BULK, in the language the person chose last
-    (/bahasa) or subscribed in; `replies` is the outbox JSON per language. How many rows."""
+    """One row per active subscriber on `channels` who wants `kind` (their `kinds`, NULL for
+    every kind), keyed `prefix<channel>:<chat>`, in one statement (no subscriber list is held
+    in memory), BULK, in the language the person chose last (/bahasa) or subscribed in;
+    `replies` is the outbox JSON per language. How many rows."""
     marks = ", ".join("?" * len(channels))
     cursor = await db.execute(
         "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at, priority) "
@@ -173,8 +180,10 @@ async def enqueue_for_subscribers(
         "CASE coalesce(u.language, s.language) WHEN 'en' THEN ? ELSE ? END, ?, ? "
         "FROM subscriptions s LEFT JOIN users u "
         "ON u.channel = s.channel AND u.user_key = s.chat_key "
-        f"WHERE s.active = 1 AND s.channel IN ({marks}) ORDER BY s.changed_at",
-        (prefix, replies["en"], replies["id"], as_text(now), BULK, *sorted(channels)),
+        f"WHERE s.active = 1 AND s.channel IN ({marks}) "
+        "AND (s.kinds IS NULL OR instr(',' || s.kinds || ',', ',' || ? || ',') > 0) "
+        "ORDER BY s.changed_at",
+        (prefix, replies["en"], replies["id"], as_text(now), BULK, *sorted(channels), kind),
     )
     return max(cursor.rowcount, 0)
 
@@ -222,4 +231,47 @@ async def delete_created_before(db: aiosqlite.Connection, prefix: str, cutoff: d
     await db.execute(
         "DELETE FROM outbox WHERE key >= ? AND key < ? AND created_at < ?",
         (*_prefix_range(prefix), as_text(cutoff)),
+    )
+
+
+async def pending_by_class(db: aiosqlite.Connection) -> dict[tuple[str, str], int]:
+    """Messages not sent yet by priority class (urgent, bulk) and family, the key's first part
+    (queue-alert, ann, handover, …)."""
+    rows = await db.execute_fetchall(
+        "SELECT priority, substr(key, 1, instr(key || ':', ':') - 1) AS family, COUNT(*) AS n "
+        "FROM outbox INDEXED BY outbox_pending WHERE done_at IS NULL GROUP BY 1, 2"
+    )
+    return {(PRIORITY_NAMES[row["priority"]], row["family"]): row["n"] for row in rows}
+
+
+async def forget_old_messages(
+    db: aiosqlite.Connection, now: dt.datetime, except_prefix: str
+) -> None:
+    """Rows past RETENTION, except those under `except_prefix`, whose family keeps them for
+    its own retention (hand-overs: their answers are counted from these rows)."""
+    cutoff = as_text(now - RETENTION)
+    await db.execute(
+        "DELETE FROM outbox WHERE (done_at < ? OR (done_at IS NULL AND created_at < ?)) "
+        "AND NOT (key >= ? AND key < ?)",
+        (cutoff, cutoff, *_prefix_range(except_prefix)),
+    )
+
+
+async def erase_person(db: aiosqlite.Connection, channel: str, key: str) -> None:
+    """Messages to the person, sent or waiting."""
+    await db.execute("DELETE FROM outbox WHERE channel = ? AND chat_key = ?", (channel, key))
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    sql = "SELECT * FROM outbox WHERE channel = ? AND chat_key = ? ORDER BY id"
+    return {"outbox": await select_rows(db, sql, (channel, key))}
+
+
+async def delete_prefixed(db: aiosqlite.Connection, key: str) -> None:
+    """The row with exactly `key` and those under `key:`, sent or not."""
+    await db.execute(
+        "DELETE FROM outbox WHERE key = ? OR (key >= ? AND key < ?)",
+        (key, *_prefix_range(f"{key}:")),
     )

@@ -14,9 +14,10 @@ import aiosqlite
 
 from bot.core import Lang
 from bot.queue.state import Call, QueueState, Status
-from bot.store.db import as_text, from_text
+from bot.store.db import as_text, from_text, select_rows
 
 RECENT_CALLS = 11  # enough for the estimate's last ten intervals
+ALERT_RETENTION = dt.timedelta(days=7)  # a reminder counts on its own day only
 
 
 @dataclass(frozen=True)
@@ -140,10 +141,7 @@ async def take_due_alerts(
         "AND triggered_at IS NULL ORDER BY id",
         (day.isoformat(), service, up_to),
     )
-    alerts = [
-        Alert(r["id"], r["service"], r["number"], r["channel"], r["chat_key"], r["language"])
-        for r in rows
-    ]
+    alerts = [_alert(r) for r in rows]
     if alerts:
         await db.executemany(
             "UPDATE queue_alerts SET triggered_at = ? WHERE id = ?",
@@ -164,3 +162,38 @@ async def calls_between(
     return [
         (row["service"], dt.date.fromisoformat(row["day"]), from_text(row["at"])) for row in rows
     ]
+
+
+async def alerts_between(
+    db: aiosqlite.Connection, day: dt.date, service: str, low: int, high: int
+) -> list[Alert]:
+    """The reminders asked for numbers from `low` up to (not including) `high` on `day`."""
+    rows = await db.execute_fetchall(
+        "SELECT * FROM queue_alerts WHERE day = ? AND service = ? AND number >= ? AND number < ? "
+        "ORDER BY id",
+        (day.isoformat(), service, low, high),
+    )
+    return [_alert(r) for r in rows]
+
+
+def _alert(row: aiosqlite.Row) -> Alert:
+    return Alert(
+        row["id"], row["service"], row["number"], row["channel"], row["chat_key"], row["language"]
+    )
+
+
+async def forget_old_alerts(db: aiosqlite.Connection, now: dt.datetime) -> None:
+    await db.execute(
+        "DELETE FROM queue_alerts WHERE created_at < ?", (as_text(now - ALERT_RETENTION),)
+    )
+
+
+async def erase_person(db: aiosqlite.Connection, channel: str, key: str) -> None:
+    await db.execute("DELETE FROM queue_alerts WHERE channel = ? AND chat_key = ?", (channel, key))
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    sql = "SELECT * FROM queue_alerts WHERE channel = ? AND chat_key = ? ORDER BY id"
+    return {"queue_alerts": await select_rows(db, sql, (channel, key))}

@@ -7,7 +7,13 @@ import datetime as dt
 import aiosqlite
 
 from bot.core import Lang
-from bot.store.db import as_text
+from bot.store.db import as_text, select_rows
+
+# Someone silent this long is forgotten (their /bahasa choice too). A web-chat session is a
+# browser's random id that is rarely seen again, so it goes sooner.
+RETENTION = dt.timedelta(days=365)
+WEB_RETENTION = dt.timedelta(days=30)
+WEB = "web"
 
 
 async def touch_user(
@@ -77,3 +83,25 @@ async def remove_staff(db: aiosqlite.Connection, channel: str, user_key: str) ->
         "DELETE FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)
     )
     return cursor.rowcount == 1
+
+
+async def forget_old_users(db: aiosqlite.Connection, now: dt.datetime) -> None:
+    await db.execute(
+        "DELETE FROM users WHERE last_seen < ? OR (channel = ? AND last_seen < ?)",
+        (as_text(now - RETENTION), WEB, as_text(now - WEB_RETENTION)),
+    )
+
+
+async def erase_person(db: aiosqlite.Connection, channel: str, key: str) -> None:
+    """Forget the person and their language (staff stay staff: that is the office's record)."""
+    await db.execute("DELETE FROM users WHERE channel = ? AND user_key = ?", (channel, key))
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    where = "WHERE channel = ? AND user_key = ?"
+    return {
+        "users": await select_rows(db, f"SELECT * FROM users {where}", (channel, key)),
+        "staff": await select_rows(db, f"SELECT * FROM staff {where}", (channel, key)),
+    }

@@ -7,10 +7,13 @@ import datetime as dt
 
 import aiosqlite
 
-from bot.store.db import as_text
+from bot.store.db import as_text, select_rows
 
 # Meta retries a webhook delivery for up to 7 days; ids are kept well beyond that.
 ID_RETENTION = dt.timedelta(days=30)
+# The window is 24 hours; after a week the moment someone last wrote tells nothing more.
+WINDOW_RETENTION = dt.timedelta(days=7)
+CHANNEL = "whatsapp"
 
 
 async def claim_message(db: aiosqlite.Connection, wamid: str, now: dt.datetime) -> bool:
@@ -55,3 +58,21 @@ async def last_inbound(db: aiosqlite.Connection, user_key: str) -> dt.datetime |
     if row is None or (row["closed_at"] is not None and row["closed_at"] >= row["last_inbound"]):
         return None
     return dt.datetime.fromisoformat(row["last_inbound"])
+
+
+async def forget_old_windows(db: aiosqlite.Connection, now: dt.datetime) -> None:
+    await db.execute(
+        "DELETE FROM whatsapp_windows WHERE last_inbound < ?", (as_text(now - WINDOW_RETENTION),)
+    )
+
+
+async def erase_person(db: aiosqlite.Connection, channel: str, key: str) -> None:
+    if channel == CHANNEL:
+        await db.execute("DELETE FROM whatsapp_windows WHERE user_key = ?", (key,))
+
+
+async def export_person(
+    db: aiosqlite.Connection, channel: str, key: str
+) -> dict[str, list[dict[str, object]]]:
+    sql = "SELECT * FROM whatsapp_windows WHERE user_key = ?"
+    return {"whatsapp_windows": await select_rows(db, sql, (key,)) if channel == CHANNEL else []}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
-import json
 import logging
 import re
 from collections.abc import Coroutine
@@ -30,6 +29,7 @@ from bot.channels.whatsapp.sender import (
 )
 from bot.config import Settings
 from bot.core import Incoming, Reply, Role
+from bot.guard import parse_json
 from bot.outbox import may_have_arrived
 from bot.store import Store, whatsapp
 from bot.store.outbox import enqueue
@@ -115,7 +115,7 @@ class WhatsAppChannel(Channel):
             if not valid_signature(body, request.headers.get(SIGNATURE_HEADER), self._secret):
                 return Response(status_code=403)
             try:
-                notification = parse_webhook(json.loads(body))
+                notification = parse_webhook(parse_json(body))
             except (ValueError, AttributeError, TypeError):
                 return Response(status_code=400)
             for recipient in notification.window_closed:

@@ -22,7 +22,8 @@ CREATE TABLE outbox_new (
 INSERT INTO outbox_new (id, key, channel, chat_key, replies, created_at, expires_at, attempts,
                         last_error, done_at, outcome, not_before, priority)
 SELECT id, key, channel, chat_key, replies, created_at, expires_at, attempts, last_error,
-       done_at, outcome, not_before, CASE WHEN key LIKE 'ann:%' THEN 1 ELSE 0 END
+       done_at, outcome, not_before,
+       CASE WHEN key LIKE 'ann:%' OR key LIKE 'skm-offer:%' THEN 1 ELSE 0 END
 FROM outbox;
 DROP TABLE outbox;
 ALTER TABLE outbox_new RENAME TO outbox;
