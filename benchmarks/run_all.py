@@ -10,6 +10,7 @@ MODULES = [
     "benchmarks.speed",
     "benchmarks.queue_bench",
     "benchmarks.broadcast_bench",
+    "benchmarks.delivery_bench",
     "benchmarks.first_screen",
 ]
 

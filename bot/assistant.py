@@ -62,14 +62,14 @@ class Assistant:
     async def _route(self, incoming: Incoming) -> tuple[Answer, str]:
         """The answer and the name of the step that gave it."""
         store = self.services.store
-        async with store.transaction() as db:
-            await users.touch_user(db, incoming.channel, incoming.user_key, store.clock())
+        self.services.bookkeeping.touch(incoming.channel, incoming.user_key, store.clock())
+        # Reads through the reader: a writer waiting for the database lock holds nobody up.
         # Administrators come from the settings (the channel marks them); staff from the store.
         if incoming.role == "resident" and await users.is_staff(
             store.reader, incoming.channel, incoming.user_key
         ):
             incoming = replace(incoming, role="staff")
-        stored = await users.get_language(store.db, incoming.channel, incoming.user_key)
+        stored = await users.get_language(store.reader, incoming.channel, incoming.user_key)
         lang = stored or lang_from_hint(incoming.lang_hint)
         ctx = Context(incoming, lang, self.services, lang_chosen=stored is not None)
         text = (incoming.text or "").strip()

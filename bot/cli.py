@@ -14,12 +14,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import SettingsError, load_settings
+from bot.config import SettingsError, StartupError, load_settings
 from bot.content import ContentError, check_content, load_content, report_content
 from bot.core import Lang, Reply
 from bot.markup import to_plain
 
 EXIT_USAGE = 2
+EXIT_STARTUP = 1  # the database or the port, not the settings: see the one-line message
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"ukkbot: setting {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except StartupError as exc:
+        print(f"ukkbot: cannot start: {exc}", file=sys.stderr)
+        return EXIT_STARTUP
     except ContentError as exc:
         print("ukkbot: the content has faults; fix them and start again:", file=sys.stderr)
         _print_faults(exc, sys.stderr)

@@ -15,6 +15,11 @@ class SettingsError(Exception):
     """A setting is missing or wrong; the message is one line naming it."""
 
 
+class StartupError(Exception):
+    """What the settings point at cannot be used (a database that cannot be opened or written,
+    a port in use): `ukkbot run` stops with this one line."""
+
+
 # scheme://host[:port] and nothing else: a path or "*" would not match what browsers send.
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 

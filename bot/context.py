@@ -18,6 +18,7 @@ from bot.content import Content, load_content
 from bot.core import Incoming, Lang, Option, Reply
 from bot.queue_desk import QueueDesk
 from bot.store import Store
+from bot.store.bookkeeping import Bookkeeping
 from bot.understanding import Understanding
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,11 @@ class Services:
     staff_listeners: list[StaffListener] = field(default_factory=list)
     # Where hand-overs to an officer go: (channel, chat key) of the staff group, if any.
     staff_chat: tuple[str, str] | None = None
+    # Last seen and counters, written behind in batches (answering needs no write).
+    bookkeeping: Bookkeeping = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bookkeeping", Bookkeeping(self.store))
 
     def queue_desk(self) -> QueueDesk:
         """Today's queue over this store; cheap, one per request."""
@@ -62,9 +68,13 @@ async def open_services(
     """Load content (raises ContentError), open the store, build the engine unless given."""
     content = understanding.content if understanding else load_content(settings.CONTENT_DIR)
     store = await Store.open(database or settings.DATABASE_PATH, clock=clock)
-    if understanding is None:
-        log.info("understanding: preparing the question engine (a few seconds)")
-        understanding = Understanding(content, cache_dir=settings.data_dir)
+    try:
+        if understanding is None:
+            log.info("understanding: preparing the question engine (a few seconds)")
+            understanding = Understanding(content, cache_dir=settings.data_dir)
+    except BaseException:
+        await store.close()
+        raise
     return Services(
         content=content,
         store=store,

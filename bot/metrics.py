@@ -19,7 +19,8 @@ ANSWER_SECONDS = Histogram(
 )
 SENDS = Counter(
     "ukkbot_outbox_sends",
-    "Outbox send attempts by channel and result (sent, retry, failed, skipped, expired)",
+    "Outbox send attempts by channel and result (sent, retry, failed, skipped, expired, "
+    "unconfirmed: timed out after the platform may have taken it, not sent again)",
     ["channel", "result"],
 )
 QUEUE_CALLS = Counter(
@@ -29,7 +30,9 @@ DB_WRITE_ERRORS = Counter(
     "ukkbot_db_write_errors", "Write transactions the database refused (rolled back)"
 )
 OUTBOX_PENDING = Gauge(
-    "ukkbot_outbox_pending", "Outbox messages not sent yet, by class (key prefix)", ["class"]
+    "ukkbot_outbox_pending",
+    "Outbox messages not sent yet, by priority class (urgent, bulk) and family (key prefix)",
+    ["priority", "family"],
 )
 BROADCAST = Gauge(
     "ukkbot_broadcast_messages",

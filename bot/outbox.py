@@ -2,21 +2,26 @@
 
 A message is written with `bot.store.outbox.enqueue` in the same transaction as the change
 that causes it, under a key naming that cause, so it cannot be written twice. `OutboxWorker`
-sends pending rows through each channel's `Sender` and marks a row sent only after its send
-succeeded: a restart between the change and the send still sends it, once. A failed send
-waits (backoff) before it is tried again; a `RateLimiter` per channel keeps broadcasts within
-the platform's sending rates.
+sends due rows through each channel's `Sender` and marks a row sent only after its send
+succeeded: a restart between the change and the send still sends it, once.
+
+Delivery rules (README "Delivery"): urgent rows (personal) go before bulk ones (broadcasts);
+a chat's rows go one at a time in the order written, so a later one never overtakes one
+waiting out a retry; a failed send waits FIRST_BACKOFF, doubling per attempt, and the worker
+wakes for it; a send that timed out after the platform may have taken the message is not sent
+again (outcome "unconfirmed"). A `RateLimiter` per channel keeps to BROADCAST_RATE.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
+
+import httpx
 
 from bot import metrics
 from bot.core import Reply
@@ -28,8 +33,7 @@ from bot.store.outbox import replies_from_json
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-BATCH = 100
-POLL_SECONDS = 30.0  # how often failed sends are retried when nothing wakes the worker
+POLL_SECONDS = 30.0  # the longest the running worker sleeps without looking at the table
 FIRST_BACKOFF = dt.timedelta(seconds=2)  # before the first retry; doubles with each attempt
 MAX_BACKOFF = dt.timedelta(minutes=10)
 MAX_IN_FLIGHT = 16  # chats sent to at once: enough for 25/s at a few hundred ms per call
@@ -42,6 +46,23 @@ MAX_LAG_SECONDS = 0.1
 class Undeliverable(Exception):
     """A channel can never deliver this message (WhatsApp outside its 24-hour window with no
     approved template): the row is recorded as skipped and not retried."""
+
+
+# Failures after the request went out whole: the platform may have taken (and delivered) the
+# message though no answer came back. Failures before (no connection, a full pool, a request
+# not written) and error answers (5xx) are taken as not delivered.
+MAY_HAVE_ARRIVED = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+
+
+def may_have_arrived(error: BaseException) -> bool:
+    """Whether a failed platform call may still have delivered its message: resending it could
+    give the person a second copy. Looks through the causes (PTB wraps httpx's errors)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, MAY_HAVE_ARRIVED):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class Blocked(Exception):
@@ -100,7 +121,13 @@ class Sender(Protocol):
 
 
 class OutboxWorker:
-    """Drains the outbox through the channels' senders; one per process."""
+    """Sends the outbox through the channels' senders; one per process.
+
+    Up to `in_flight` chats are sent to at once (a platform call takes tens of milliseconds:
+    one at a time would stay below the rate). Free places are filled from the table again after
+    every send and whenever `wake` is set, so an urgent row written while a broadcast drains
+    waits for at most the sends already started, not for the broadcast.
+    """
 
     def __init__(
         self,
@@ -112,63 +139,108 @@ class OutboxWorker:
         in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self.store = store
-        self.senders = senders
+        self.senders = senders  # read at each look at the table: channels may come and go
         self.wake = wake or asyncio.Event()
         self.limiters = limiters or {}
         self.on_done = on_done
         self.in_flight = in_flight
         self._lock = asyncio.Lock()
+        self._running: dict[int, asyncio.Task[int]] = {}
         self._marking: set[asyncio.Future[None]] = set()
+        # Rows sent whose "sent" mark could not be written (the disk was full): never sent
+        # again by this process, marked as soon as the database takes writes again.
+        self._unmarked: dict[int, tuple[Row, int]] = {}
 
     async def drain(self) -> int:
-        """Send every pending message a sender exists for; how many were sent."""
-        sent = 0
+        """Send every message that is due now and wait for the sends; how many were sent."""
         async with self._lock:
-            after = 0
-            while rows := await self._pending(after):
-                sent += await self._deliver_batch(rows)
-                after = rows[-1]["id"]
-        return sent
-
-    async def _deliver_batch(self, rows: list[Row]) -> int:
-        """Send a batch with up to `in_flight` chats at once (a platform call takes tens of
-        milliseconds: one at a time would stay below the rate); each chat's rows in order.
-
-        If one send brings the worker down, the other chats' sends are cancelled, and those that
-        already succeeded are still marked sent before the error goes on (no second copy later).
-        """
-        by_chat: dict[tuple[str, str], list[Row]] = {}
-        for row in rows:
-            by_chat.setdefault((row["channel"], row["chat_key"]), []).append(row)
-        slots = asyncio.Semaphore(self.in_flight)
-
-        async def one_chat(chat_rows: list[Row]) -> int:
-            async with slots:
-                return sum([await self._deliver(row) for row in chat_rows])
-
-        tasks = [asyncio.create_task(one_chat(chat_rows)) for chat_rows in by_chat.values()]
-        try:
-            return sum(await asyncio.gather(*tasks))
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, *self._marking, return_exceptions=True)
+            return await self._pump(forever=False)
 
     async def run(self) -> None:
-        """Drain now and whenever woken (or every POLL_SECONDS, for retries) until cancelled."""
-        while True:
-            self.wake.clear()
-            try:
-                await self.drain()
-            except Exception:
-                log.exception("outbox: drain failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
+        """Send as rows fall due until cancelled: woken by `wake`, by a finished send, and when
+        the next backoff ends."""
+        async with self._lock:
+            await self._pump(forever=True)
 
-    async def _pending(self, after: int) -> list[Row]:
-        """Unsent rows after `after` for channels this worker can send on, oldest first, except
-        those waiting out their backoff."""
-        return await table.pending(self.store.db, after, self.senders, self.store.clock(), BATCH)
+    async def _pump(self, forever: bool) -> int:
+        """Fill free places with due rows and wait for a send to end (or, `forever`, for a wake
+        or the next backoff), until nothing is due and nothing in flight (or cancelled).
+
+        If one send brings the worker down, the other sends are cancelled, and those that
+        already succeeded are still marked sent before the error goes on (no second copy later).
+        """
+        sent = 0
+        try:
+            while True:
+                self.wake.clear()
+                timeout: float | None = None
+                try:
+                    await self._mark_unmarked()
+                    await self._start_due()
+                    if forever:
+                        timeout = await self._seconds_to_next_retry()
+                except Exception:
+                    if not forever:
+                        raise
+                    log.exception("outbox: reading the table failed")
+                    timeout = POLL_SECONDS
+                if not self._running and not forever:
+                    return sent
+                waits: set[asyncio.Future[Any]] = set(self._running.values())
+                waker = asyncio.ensure_future(self.wake.wait()) if forever else None
+                if waker is not None:
+                    waits.add(waker)
+                try:
+                    await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    if waker is not None:
+                        waker.cancel()
+                failed = False
+                for row_id, task in list(self._running.items()):
+                    if task.done():
+                        del self._running[row_id]
+                        counted = self._result(task, forever)
+                        failed = failed or counted is None
+                        sent += counted or 0
+                if failed:  # the database refuses writes: do not send on at full speed
+                    await asyncio.sleep(FIRST_BACKOFF.total_seconds())
+        finally:
+            for task in self._running.values():
+                task.cancel()
+            await asyncio.gather(*self._running.values(), *self._marking, return_exceptions=True)
+            self._running.clear()
+
+    def _result(self, task: asyncio.Task[int], forever: bool) -> int | None:
+        """A finished send's count; its error goes on unless the worker runs forever, where an
+        Exception (a write that failed) is logged, None returned and the row tried later."""
+        error = task.exception()
+        if error is None:
+            return task.result()
+        if forever and isinstance(error, Exception):
+            log.error("outbox: recording a send failed (%s)", type(error).__name__)
+            return None
+        raise error
+
+    async def _start_due(self) -> None:
+        free = self.in_flight - len(self._running)
+        if free <= 0 or not self.senders:
+            return
+        now = self.store.clock()
+        limit = free + len(self._running) + len(self._unmarked)
+        for row in await table.due(self.store.db, self.senders, now, limit):
+            if row["id"] in self._running or row["id"] in self._unmarked:
+                continue
+            self._running[row["id"]] = asyncio.create_task(self._deliver(row))
+            free -= 1
+            if free == 0:
+                return
+
+    async def _seconds_to_next_retry(self) -> float:
+        now = self.store.clock()
+        at = await table.next_retry(self.store.db, self.senders, now)
+        if at is None:
+            return POLL_SECONDS
+        return min(POLL_SECONDS, max((at - now).total_seconds(), 0.0))
 
     async def _deliver(self, row: Row) -> int:
         if row["expires_at"] is not None and self.store.clock() >= from_text(row["expires_at"]):
@@ -190,22 +262,42 @@ class OutboxWorker:
             return 0
         except Exception as exc:
             error = type(exc).__name__  # never the message: it may quote the text sent
+            if may_have_arrived(exc):
+                log.warning(
+                    "outbox: send %s got no answer (%s) and may have arrived: not sent again",
+                    row["id"],
+                    error,
+                )
+                await self._record(row, attempts, "unconfirmed", error)
+                return 0
             log.warning("outbox: send %s failed (%s), attempt %d", row["id"], error, attempts)
             outcome = "failed" if attempts >= MAX_ATTEMPTS else None
             await self._record(row, attempts, outcome, error)
             return 0
         # Sent: the mark must land even if the worker is being stopped right now.
-        marking = asyncio.ensure_future(self._record(row, attempts, "sent"))
+        marking = asyncio.ensure_future(self._mark_sent(row, attempts))
         self._marking.add(marking)
         marking.add_done_callback(self._marking.discard)
         await asyncio.shield(marking)
         return 1
 
+    async def _mark_sent(self, row: Row, attempts: int) -> None:
+        try:
+            await self._record(row, attempts, "sent")
+        except Exception as exc:
+            log.error("outbox: send %s went out but is not marked (%s)", row["id"], exc)
+            self._unmarked[row["id"]] = (row, attempts)
+
+    async def _mark_unmarked(self) -> None:
+        for row_id, (row, attempts) in list(self._unmarked.items()):
+            await self._record(row, attempts, "sent")
+            del self._unmarked[row_id]
+
     async def _record(
         self, row: Row, attempts: int, outcome: str | None, error: str | None = None
     ) -> None:
         """Note an attempt; with an outcome the row is done and never sent again, otherwise it
-        waits out a backoff that doubles with each attempt."""
+        waits out a backoff that doubles with each attempt (2 s, 4 s, 8 s, …)."""
         now = self.store.clock()
         done_at = None if outcome is None else now
         backoff = min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)

@@ -24,7 +24,7 @@ from bot.content.books import ELEMENTS
 from bot.core import Lang, Option, Reply
 from bot.store import survey as repo
 from bot.store.db import Connection
-from bot.store.outbox import enqueue
+from bot.store.outbox import BULK, enqueue
 
 WEIGHT = 1 / ELEMENTS
 CONVERSION = 25
@@ -160,4 +160,6 @@ async def offer_survey(
     if not await repo.invite(db, channel, chat_key, today):
         return False
     key = f"{OFFER_KEY}:{channel}:{chat_key}:{today.isoformat()}"
-    return await enqueue(db, key, channel, chat_key, [offer_reply(content, lang, service)], now)
+    return await enqueue(
+        db, key, channel, chat_key, [offer_reply(content, lang, service)], now, priority=BULK
+    )

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 
 from bot.context import Answer, Context
 from bot.core import Reply
-from bot.store import questions, stats
 from bot.understanding import Analysis
 from handlers import announcements, browse, handover, queue
 from handlers.start import main_menu
@@ -28,16 +27,13 @@ async def answer_text(ctx: Context, text: str, count: bool = True) -> Answered:
     unanswered = analysis.route == "clarify" or (
         analysis.route == "unknown" and not analysis.neighbour_id
     )
-    # One write per typed question: a count per local day for /statistik (no text), and the
-    # normalised text of what the bot could not answer outright.
-    store = ctx.store
+    # A count per local day for /statistik (no text), and the normalised text of what the bot
+    # could not answer outright; written behind, in batches.
     if count:
-        async with store.transaction() as db:
-            await stats.count_question(db, ctx.today())
-            if unanswered:
-                await questions.record_question(
-                    db, analysis.normalised, analysis.route, store.clock()
-                )
+        bookkeeping = ctx.services.bookkeeping
+        bookkeeping.count_question(ctx.today())
+        if unanswered:
+            bookkeeping.record_question(analysis.normalised, analysis.route, ctx.store.clock())
     if not ctx.lang_chosen:
         ctx = replace(ctx, lang=analysis.lang)
     return Answered(await answer_question(ctx, analysis), ctx.lang, analysis=analysis)

@@ -28,5 +28,6 @@ async def erase_my_data(ctx: Context, arg: str) -> list[Reply]:
     if arg != YES:
         return [ctx.reply(ctx.t("privacy.kept"), ctx.menu_button())]
     incoming = ctx.incoming
+    ctx.services.bookkeeping.forget_person(incoming.channel, incoming.user_key)
     await personal.erase_person(ctx.store, incoming.channel, incoming.user_key)
     return [ctx.reply(ctx.t("privacy.erased"))]

@@ -29,8 +29,7 @@ def feedback_options(ctx: Context, topic_id: str) -> tuple[Option, ...]:
 
 async def count_view(ctx: Context, topic_id: str) -> None:
     """A topic's answer was shown: one more view today."""
-    async with ctx.store.transaction() as db:
-        await stats.count_view(db, ctx.today(), topic_id)
+    ctx.services.bookkeeping.count_view(ctx.today(), topic_id)
 
 
 async def rate_answer(ctx: Context, arg: str) -> list[Reply]:
@@ -39,8 +38,7 @@ async def rate_answer(ctx: Context, arg: str) -> list[Reply]:
     vote = VOTES.get(sign)
     if vote is None or topic_id not in ctx.content.topics:
         return ctx.unknown_action()
-    async with ctx.store.transaction() as db:
-        await stats.count_vote(db, ctx.today(), topic_id, vote)
+    ctx.services.bookkeeping.count_vote(ctx.today(), topic_id, vote)
     key = "feedback.thanks_up" if vote == "up" else "feedback.thanks_down"
     return [ctx.reply(ctx.t(key), ctx.option(actions.OFFICER, "menu.officer"), ctx.menu_button())]
 
@@ -88,6 +86,7 @@ async def show_statistics(ctx: Context, arg: str) -> list[Reply]:
     await audit_view(ctx, f"/statistik {arg}".strip())
     if arg.strip():
         return await skm_statistics(ctx, arg.strip())
+    await ctx.services.bookkeeping.flush()  # the counts up to this message
     week = await stats.week(ctx.store.db, ctx.today())
     asked = await questions.top_questions(ctx.store.db, ctx.store.clock(), QUESTIONS_SHOWN)
     unanswered = [f"{q.normalised} ({q.count}×)" for q in asked]

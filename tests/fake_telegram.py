@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 BOT_USER = {"id": 999, "is_bot": True, "first_name": "UKK Bot", "username": "ukk_test_bot"}
@@ -27,10 +29,12 @@ class Call:
 @dataclass
 class FakeBotApi(BaseRequest):
     """Records calls; `fail_next[method]` holds error answers to give before succeeding;
-    sending to a chat in `blocked` answers 403 like Telegram does once a user blocked the bot."""
+    `raise_next[method]` network failures to raise instead (see `timed_out`); sending to a
+    chat in `blocked` answers 403 like Telegram does once a user blocked the bot."""
 
     calls: list[Call] = field(default_factory=list)
     fail_next: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    raise_next: dict[str, list[TelegramError]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     _message_id: int = 0
 
@@ -60,6 +64,9 @@ class FakeBotApi(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data is not None else {}
         self.calls.append(Call(name, params))
+        raising = self.raise_next.get(name)
+        if raising:
+            raise raising.pop(0)
         if name.startswith("send") and int(params.get("chat_id", 0)) in self.blocked:
             return 403, json.dumps(FORBIDDEN).encode()
         failures = self.fail_next.get(name)
@@ -86,6 +93,19 @@ class FakeBotApi(BaseRequest):
         if name == "getUpdates":
             return []
         return True
+
+
+def timed_out(sent: bool = True) -> TelegramError:
+    """What PTB's HTTPXRequest raises when a call fails on the network: TimedOut from httpx's
+    ReadTimeout when the request went out and no answer came (`sent`), NetworkError from a
+    ConnectError when it never left."""
+    if sent:
+        error: TelegramError = TimedOut()
+        error.__cause__ = httpx.ReadTimeout("no answer")
+    else:
+        error = NetworkError("httpx.ConnectError: unreachable")
+        error.__cause__ = httpx.ConnectError("unreachable")
+    return error
 
 
 def retry_after(seconds: int) -> tuple[int, dict[str, Any]]:

@@ -50,18 +50,23 @@ def graph_error(code: int, status: int = 400) -> tuple[int, dict[str, Any]]:
 
 @dataclass
 class FakeGraphApi:
-    """Records every request; `fail_next` holds error answers to give before succeeding, and
-    `fail_at` an error answer for the request with that number (1 is the first)."""
+    """Records every request; `fail_next` holds error answers to give before succeeding,
+    `fail_at` an error answer for the request with that number (1 is the first), and
+    `raise_next` network failures (httpx.ReadTimeout: the request went out, no answer came;
+    httpx.ConnectError: it never left) to raise before answering."""
 
     requests: list[httpx.Request] = field(default_factory=list)
     fail_next: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     fail_at: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    raise_next: list[type[httpx.TransportError]] = field(default_factory=list)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.answer)
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if self.raise_next:
+            raise self.raise_next.pop(0)("graph.test: no answer", request=request)
         failure = self.fail_at.pop(len(self.requests), None)
         if failure is None and self.fail_next:
             failure = self.fail_next.pop(0)

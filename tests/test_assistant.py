@@ -164,6 +164,7 @@ async def test_declined_and_clarified_questions_are_kept_without_who_asked(
     await Chat(assistant, user="someone-else").say("resep rendang padang yang enak")
     await chat.say("paspor saya hilang gimana ngurusnya")  # answered: not kept
     store = assistant.services.store
+    await assistant.services.bookkeeping.flush()
     [question] = await questions.top_questions(store.db, clock.now)
     assert question.count == 2 and question.route == "unknown"
     assert "rendang" in question.normalised and "u1" not in question.normalised

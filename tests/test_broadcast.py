@@ -164,7 +164,7 @@ async def test_blocked_people_are_unsubscribed_and_failures_retried_then_counted
     assert [row[0] for row in rows] == [0]
     [summary] = next(r for c, r in sender.sent if c == CREATOR)
     assert summary.text == content.t(
-        "ann.summary", "id", id=1, sent=9, failed=1, skipped=0, expired=0
+        "ann.summary", "id", id=1, sent=9, failed=1, skipped=0, expired=0, unconfirmed=0
     )
     await work.drain()  # nothing more, in particular no second summary
     assert len(sender.sent) == 10
@@ -209,7 +209,7 @@ async def test_subscribers_outside_the_whatsapp_window_are_counted_as_skipped(
     await worker(store, content, sender).drain()
     [(_, [summary])] = sender.sent
     assert summary.text == content.t(
-        "ann.summary", "id", id=1, sent=0, failed=0, skipped=3, expired=0
+        "ann.summary", "id", id=1, sent=0, failed=0, skipped=3, expired=0, unconfirmed=0
     )
 
 

@@ -67,13 +67,13 @@ async def test_a_broadcast_shows_as_outbox_depth_then_as_sends_and_progress(
             db, announcement, {"id": "[]", "en": "[]"}, frozenset({"telegram"}), clock()
         )
     before = await scrape(client)
-    assert value(before, "ukkbot_outbox_pending", **{"class": "ann"}) == 3
+    assert value(before, "ukkbot_outbox_pending", priority="bulk", family="ann") == 3
     progress = {"announcement": str(number), "outcome": "pending"}
     assert value(before, "ukkbot_broadcast_messages", **progress) == 3
 
     await OutboxWorker(store, {"telegram": RecordingSender()}).drain()
     after = await scrape(client)
-    assert value(after, "ukkbot_outbox_pending", **{"class": "ann"}) == 0
+    assert value(after, "ukkbot_outbox_pending", priority="bulk", family="ann") == 0
     assert value(after, "ukkbot_broadcast_messages", **{**progress, "outcome": "sent"}) == 3
     sent = {"channel": "telegram", "result": "sent"}
     assert (

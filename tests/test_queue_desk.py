@@ -12,7 +12,7 @@ import pytest
 from bot.content import Content
 from bot.context import Services
 from bot.core import Reply
-from bot.outbox import BATCH, FIRST_BACKOFF, MAX_ATTEMPTS, MAX_BACKOFF, OutboxWorker
+from bot.outbox import FIRST_BACKOFF, MAX_ATTEMPTS, MAX_BACKOFF, OutboxWorker
 from bot.queue.state import CallNext, Report, SetNumber, Ticket
 from bot.queue_desk import Actor, QueueDesk
 from bot.store import Store
@@ -198,13 +198,13 @@ async def test_messages_for_a_channel_without_a_sender_wait_and_block_nothing(
     desk: QueueDesk,
 ) -> None:
     async with desk.store.transaction() as db:
-        for i in range(BATCH + 5):
+        for i in range(120):
             await enqueue(db, f"whatsapp-{i}", "whatsapp", "62811", [Reply("hi")], desk.now())
         await enqueue(db, "telegram-1", "test", "7", [Reply("hi")], desk.now())
     sender = RecordingSender()
     assert await OutboxWorker(desk.store, {"test": sender}).drain() == 1
     rows = await desk.store.db.execute_fetchall("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL")
-    assert next(iter(rows))[0] == BATCH + 5
+    assert next(iter(rows))[0] == 120
 
 
 async def test_the_running_worker_sends_as_soon_as_a_change_wakes_it(

@@ -18,7 +18,7 @@ from bot.outbox import Blocked, OutboxWorker
 from bot.reminders import due_days, months_before, parse_date, send_due_reminders
 from bot.store import Store
 from bot.store import reminders as repo
-from bot.store.outbox import replies_from_json
+from bot.store.outbox import URGENT, replies_from_json
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, option_ids
 from tests.test_whatsapp import PERSON, make_harness
@@ -168,6 +168,8 @@ async def test_a_reminder_fires_on_its_local_day_from_eight(
     assert await send_due_reminders(store, content, JAKARTA) == 0  # once
     [(key, text)] = await outbox(store)
     assert key == "expiry:1:0"
+    [row] = await store.db.execute_fetchall("SELECT priority FROM outbox")
+    assert row["priority"] == URGENT  # ahead of any broadcast draining meanwhile
     advice = content.t("rem.advice.itas", "id")
     assert text == content.t(
         "rem.due", "id", document="ITAS / KITAS", date="10-05-2027", days=45, advice=advice

@@ -47,6 +47,7 @@ async def test_votes_and_views_are_counted_per_topic_and_day_without_a_user(
     assert all_text(thanks) == content.t("feedback.thanks_down", "id")
     await resident.tap("f:+:itas")
     assert all_text(await resident.tap("f:?:itas")) == content.t("unknown_action", "id")
+    await resident.assistant.services.bookkeeping.flush()
     rows = await store.db.execute_fetchall("SELECT * FROM topic_stats ORDER BY topic")
     assert [tuple(row) for row in rows] == [
         ("2026-11-30", "itas", 0, 1, 0),

@@ -14,6 +14,7 @@ import pytest
 import bot.store
 from bot.app import every
 from bot.store import Store, questions, whatsapp
+from bot.store.db import StoreError
 from bot.store.retention import forget_expired
 from tests.conftest import FixedClock
 
@@ -43,7 +44,7 @@ async def test_a_failed_migration_changes_nothing_and_a_fixed_start_applies_it(
         db.execute("CREATE TABLE question_days (day TEXT)")
     before = schema(path)
     threads = set(threading.enumerate())
-    with pytest.raises(sqlite3.OperationalError, match="question_days already exists"):
+    with pytest.raises(StoreError, match="question_days already exists"):
         await Store.open(path)
     # No connection is left open: its thread would keep the process from exiting.
     for thread in set(threading.enumerate()) - threads:

@@ -21,6 +21,7 @@ from bot.queue_desk import Actor
 from bot.skm import grade_of, index_of, report_rows, write_csv
 from bot.store import Store
 from bot.store import survey as repo
+from bot.store.outbox import BULK
 from bot.store.retention import forget_expired
 from tests.conftest import CONTENT_DIR, ROOT, Chat, FixedClock, all_text, option_ids
 
@@ -220,8 +221,9 @@ async def test_a_served_ticket_brings_one_invitation_per_thirty_days(
     offers = [k for k in await outbox_keys(store) if k.startswith("skm-offer")]
     assert offers == ["skm-offer:test:7:2026-11-30"]
     [row] = await store.db.execute_fetchall(
-        "SELECT replies FROM outbox WHERE key = ?", (offers[0],)
+        "SELECT replies, priority FROM outbox WHERE key = ?", (offers[0],)
     )
+    assert row["priority"] == BULK  # nobody waits for it: reminders and answers go first
     assert "sv:1" in row["replies"]  # counter B rates the stay-permit service, in English
     assert content.t("skm.btn_start", "en") in row["replies"]
 

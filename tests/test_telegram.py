@@ -239,7 +239,9 @@ async def test_a_broadcast_waits_out_a_429_and_unsubscribes_who_blocked_the_bot(
     assert tg.sleeps == [2.0]
     delivered = [m["chat_id"] for m in tg.api.sent() if "Kantor tutup besok" in m["text"]]
     assert delivered == ["7", "7", "8", "9"]  # 7 again after the 429; 8 answered 403
-    summary = content.t("ann.summary", "id", id=1, sent=2, failed=1, skipped=0, expired=0)
+    summary = content.t(
+        "ann.summary", "id", id=1, sent=2, failed=1, skipped=0, expired=0, unconfirmed=0
+    )
     assert tg.api.sent()[-1]["chat_id"] == "42" and tg.api.sent()[-1]["text"] == summary
     rows = await tg.app.services.store.db.execute_fetchall(
         "SELECT chat_key FROM subscriptions WHERE active = 1 ORDER BY chat_key"

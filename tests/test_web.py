@@ -73,13 +73,18 @@ async def test_invalid_json_is_refused(web: tuple[httpx.AsyncClient, App]) -> No
 
 
 async def test_healthz_reports_content_and_database(web: tuple[httpx.AsyncClient, App]) -> None:
-    client, _ = web
+    client, app = web
+    await app.start()
     response = await client.get("/healthz")
     topics = len(list((CONTENT_DIR / "topics").glob("*.yaml")))
-    assert (response.status_code, response.json()) == (
-        200,
-        {"status": "ok", "content": {"topics": topics}, "database": "ok"},
-    )
+    body = response.json()
+    assert response.status_code == 200 and body.pop("disk")["state"] == "ok"
+    assert body == {
+        "status": "ok",
+        "content": {"topics": topics},
+        "database": "ok",
+        "channels": {"web": "up"},
+    }
 
 
 async def test_healthz_is_degraded_with_503_when_the_database_fails(
@@ -194,6 +199,7 @@ async def test_one_vote_per_answer_and_session(web: tuple[httpx.AsyncClient, App
     assert last.json()["replies"][0]["text"] == "Anda sudah menilai jawaban ini. Terima kasih!"
     await client.post("/api/chat", json={"session": "other-session", "action": "f:-:paspor-baru"})
     await client.post("/api/chat", json={"session": SESSION, "action": "f:+:paspor-anak"})
+    await app.services.bookkeeping.flush()  # votes are written behind
     rows = await app.services.store.db.execute_fetchall("SELECT topic, up, down FROM topic_stats")
     votes = {row["topic"]: (row["up"], row["down"]) for row in rows}
     assert votes == {"paspor-baru": (1, 1), "paspor-anak": (1, 0)}

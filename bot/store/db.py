@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -27,6 +28,10 @@ T = TypeVar("T")
 # aiosqlite itself.
 Connection = aiosqlite.Connection
 Row = aiosqlite.Row
+
+
+class StoreError(Exception):
+    """The database cannot be opened, migrated or written; the message is one line."""
 
 
 def as_text(moment: dt.datetime) -> str:
@@ -69,8 +74,13 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
 class Store:
     """The bot's database. Open with `await Store.open(path)`; close with `await store.close()`."""
 
-    def __init__(self, db: aiosqlite.Connection, clock: Clock) -> None:
+    def __init__(self, db: aiosqlite.Connection, clock: Clock, path: Path | None = None) -> None:
         self._db = db
+        self._path = path
+        # The file opened: a database deleted or replaced under a running process takes
+        # writes that vanish at the next start, so health compares it with what is there now.
+        self._inode = None if path is None else os.stat(path).st_ino
+        self._probe: asyncio.Task[None] | None = None
         self._reader = db  # open() adds a separate one for a database file
         self.clock = clock
         self._write_lock = asyncio.Lock()
@@ -114,26 +124,41 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock = utcnow) -> Store:
+        """Open (creating it when new), migrate and prove a write commits; on any failure
+        what was opened is closed again (aiosqlite's threads would keep the process alive)."""
+        try:
+            return await cls._open(path, clock)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{path}: {exc}") from exc
+
+    @classmethod
+    async def _open(cls, path: Path | str, clock: Clock) -> Store:
         in_memory = str(path) == ":memory:"
         if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = await _connect(path)
-        store = cls(db, clock)
+        store: Store | None = None
         try:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA foreign_keys=ON")
+            store = cls(db, clock, None if in_memory else Path(path))
             await store._migrate()
+            await store.probe_write()
             if not in_memory:
                 store._reader = await _connect(path)
                 await store._reader.execute("PRAGMA query_only=ON")
         except BaseException:
             # aiosqlite's thread would keep the process alive: `ukkbot run` hung instead of
             # exiting with the error.
-            await store.close()
+            if store is not None and store._reader is not db:
+                await store._reader.close()
+            await db.close()
             raise
         return store
 
     async def close(self) -> None:
+        if self._probe is not None:
+            await asyncio.wait([self._probe])
         if self._reader is not self._db:
             await self._reader.close()
         await self._db.close()
@@ -182,6 +207,31 @@ class Store:
             finally:
                 self._writer = None
 
-    async def ping(self) -> bool:
-        async with self._db.execute("SELECT 1") as cursor:
-            return await cursor.fetchone() is not None
+    async def probe_write(self) -> None:
+        """Commit a one-row write; raises what SQLite says when the database cannot be written
+        (read-only, disk full, locked past busy_timeout)."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)",
+                (as_text(self.clock()),),
+            )
+
+    async def write_health(self, wait: float) -> str:
+        """ "ok" when a write commits within `wait` seconds; "busy" when it still waits (for
+        another writer; it goes on in the background, so the next look may see it done);
+        "gone" when the file was deleted or replaced; "error" when SQLite refuses it."""
+        if self._path is not None:
+            try:
+                if os.stat(self._path).st_ino != self._inode:
+                    return "gone"
+            except FileNotFoundError:
+                return "gone"
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.ensure_future(self.probe_write())
+            # Its failure is read here or, when it ended after we answered, simply dropped.
+            self._probe.add_done_callback(lambda task: task.cancelled() or task.exception())
+        probe = self._probe
+        done, _ = await asyncio.wait([probe], timeout=wait)
+        if not done:
+            return "busy"
+        return "ok" if probe.exception() is None else "error"

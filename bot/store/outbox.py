@@ -1,6 +1,11 @@
 """The outbox table: messages waiting to be sent, under a key naming their cause (see
 bot/outbox.py for the worker). Broadcasts and hand-overs keep their rows here under their own
 key prefixes; this module is the only one that reads or writes the table.
+
+Each row has a priority class: URGENT (personal, time-critical: reminders, officer answers,
+answers being re-sent) goes before BULK (broadcasts). Within a chat rows go strictly in the
+order they were written, whatever their class: a row is due only when no earlier row for its
+chat is pending.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -20,6 +25,12 @@ from bot.store.db import as_text, select_rows
 # A message (its text and who it went to) is kept this long after it was sent or given up on,
 # and one never sent is not worth sending after this long either.
 RETENTION = dt.timedelta(days=30)
+
+Priority = Literal[0, 1]
+URGENT: Priority = 0
+BULK: Priority = 1
+PRIORITY_NAMES = {URGENT: "urgent", BULK: "bulk"}
+OUTCOMES = ("sent", "failed", "skipped", "expired", "unconfirmed")
 
 
 def replies_to_json(replies: list[Reply]) -> str:
@@ -63,11 +74,17 @@ async def enqueue(
     replies: list[Reply],
     now: dt.datetime,
     expires_at: dt.datetime | None = None,
+    priority: Priority = URGENT,
 ) -> bool:
-    """Put a message in the outbox inside the caller's transaction; False if `key` was there."""
+    """Put a message in the outbox inside the caller's transaction; False if `key` was there.
+
+    URGENT (the default) is for a message one person waits for; BULK for broadcasts. An urgent
+    row lifts the chat's earlier pending rows to URGENT too: they must go before it, and must
+    not hold it up behind a broadcast."""
     cursor = await db.execute(
-        "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO outbox "
+        "(key, channel, chat_key, replies, created_at, expires_at, priority) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             key,
             channel,
@@ -75,24 +92,50 @@ async def enqueue(
             replies_to_json(replies),
             as_text(now),
             None if expires_at is None else as_text(expires_at),
+            priority,
         ),
     )
-    return cursor.rowcount == 1
+    added = cursor.rowcount == 1
+    if added and priority == URGENT:
+        await db.execute(
+            "UPDATE outbox SET priority = ? WHERE done_at IS NULL AND channel = ? "
+            "AND chat_key = ? AND priority <> ?",
+            (URGENT, channel, chat_key, URGENT),
+        )
+    return added
 
 
-async def pending(
-    db: aiosqlite.Connection, after: int, channels: Iterable[str], now: dt.datetime, limit: int
+async def due(
+    db: aiosqlite.Connection, channels: Iterable[str], now: dt.datetime, limit: int
 ) -> list[aiosqlite.Row]:
-    """Unsent rows after id `after` for `channels`, oldest first, except those waiting out
-    their backoff."""
+    """Rows to send now on `channels`: each the first pending row of its chat and not waiting
+    out a backoff; urgent before bulk, then oldest first."""
     names = sorted(channels)
     marks = ", ".join("?" * len(names))
     rows = await db.execute_fetchall(
-        f"SELECT * FROM outbox WHERE done_at IS NULL AND id > ? AND channel IN ({marks}) "
-        "AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?",
-        (after, *names, as_text(now), limit),
+        "SELECT * FROM outbox AS o INDEXED BY outbox_due WHERE o.done_at IS NULL "
+        f"AND o.channel IN ({marks}) AND (o.not_before IS NULL OR o.not_before <= ?) "
+        "AND NOT EXISTS (SELECT 1 FROM outbox AS e INDEXED BY outbox_chat "
+        "WHERE e.done_at IS NULL AND e.channel = o.channel AND e.chat_key = o.chat_key "
+        "AND e.id < o.id) ORDER BY o.priority, o.id LIMIT ?",
+        (*names, as_text(now), limit),
     )
     return list(rows)
+
+
+async def next_retry(
+    db: aiosqlite.Connection, channels: Iterable[str], now: dt.datetime
+) -> dt.datetime | None:
+    """When the next pending row on `channels` ends its backoff, if any is waiting one."""
+    names = sorted(channels)
+    marks = ", ".join("?" * len(names))
+    rows = await db.execute_fetchall(
+        f"SELECT MIN(not_before) FROM outbox WHERE done_at IS NULL AND channel IN ({marks}) "
+        "AND not_before > ?",
+        (*names, as_text(now)),
+    )
+    first = next(iter(rows))[0]
+    return None if first is None else dt.datetime.fromisoformat(first)
 
 
 async def record_attempt(
@@ -128,19 +171,19 @@ async def enqueue_for_subscribers(
 ) -> int:
     """One row per active subscriber on `channels` who wants `kind` (their `kinds`, NULL for
     every kind), keyed `prefix<channel>:<chat>`, in one statement (no subscriber list is held
-    in memory), in the language the person chose last (/bahasa) or subscribed in; `replies` is
-    the outbox JSON per language. How many rows."""
+    in memory), BULK, in the language the person chose last (/bahasa) or subscribed in;
+    `replies` is the outbox JSON per language. How many rows."""
     marks = ", ".join("?" * len(channels))
     cursor = await db.execute(
-        "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at) "
+        "INSERT OR IGNORE INTO outbox (key, channel, chat_key, replies, created_at, priority) "
         "SELECT ? || s.channel || ':' || s.chat_key, s.channel, s.chat_key, "
-        "CASE coalesce(u.language, s.language) WHEN 'en' THEN ? ELSE ? END, ? "
+        "CASE coalesce(u.language, s.language) WHEN 'en' THEN ? ELSE ? END, ?, ? "
         "FROM subscriptions s LEFT JOIN users u "
         "ON u.channel = s.channel AND u.user_key = s.chat_key "
         f"WHERE s.active = 1 AND s.channel IN ({marks}) "
         "AND (s.kinds IS NULL OR instr(',' || s.kinds || ',', ',' || ? || ',') > 0) "
         "ORDER BY s.changed_at",
-        (prefix, replies["en"], replies["id"], as_text(now), *sorted(channels), kind),
+        (prefix, replies["en"], replies["id"], as_text(now), BULK, *sorted(channels), kind),
     )
     return max(cursor.rowcount, 0)
 
@@ -164,7 +207,7 @@ async def progress(db: aiosqlite.Connection, prefix: str) -> dict[str, int]:
         "WHERE key >= ? AND key < ? GROUP BY 1",
         _prefix_range(prefix),
     )
-    counts = dict.fromkeys(("sent", "failed", "skipped", "expired", "pending"), 0)
+    counts = dict.fromkeys((*OUTCOMES, "pending"), 0)
     for row in rows:
         counts[row["outcome"]] = counts.get(row["outcome"], 0) + row["n"]
     return counts
@@ -191,13 +234,14 @@ async def delete_created_before(db: aiosqlite.Connection, prefix: str, cutoff: d
     )
 
 
-async def pending_by_class(db: aiosqlite.Connection) -> dict[str, int]:
-    """Messages not sent yet by class, the key's first part (queue-alert, ann, handover, …)."""
+async def pending_by_class(db: aiosqlite.Connection) -> dict[tuple[str, str], int]:
+    """Messages not sent yet by priority class (urgent, bulk) and family, the key's first part
+    (queue-alert, ann, handover, …)."""
     rows = await db.execute_fetchall(
-        "SELECT substr(key, 1, instr(key || ':', ':') - 1) AS class, COUNT(*) AS n "
-        "FROM outbox INDEXED BY outbox_pending WHERE done_at IS NULL GROUP BY 1"
+        "SELECT priority, substr(key, 1, instr(key || ':', ':') - 1) AS family, COUNT(*) AS n "
+        "FROM outbox INDEXED BY outbox_pending WHERE done_at IS NULL GROUP BY 1, 2"
     )
-    return {row["class"]: row["n"] for row in rows}
+    return {(PRIORITY_NAMES[row["priority"]], row["family"]): row["n"] for row in rows}
 
 
 async def forget_old_messages(

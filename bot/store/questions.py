@@ -25,13 +25,20 @@ async def record_question(
 ) -> None:
     """Count a question the bot declined or clarified; forget ones unseen for 90 days."""
     await forget_old_questions(db, now)
+    await add_question(db, normalised, route, now)
+
+
+async def add_question(
+    db: aiosqlite.Connection, normalised: str, route: str, now: dt.datetime, n: int = 1
+) -> None:
+    """Count a question `n` more times, last seen `now`."""
     stamp = as_text(now)
     await db.execute(
-        "INSERT INTO questions (normalised, route, first_seen, last_seen) "
-        "VALUES (?, ?, ?, ?) "
+        "INSERT INTO questions (normalised, route, first_seen, last_seen, count) "
+        "VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (normalised, route) DO UPDATE "
-        "SET count = count + 1, last_seen = excluded.last_seen",
-        (normalised[:300], route, stamp, stamp),
+        "SET count = count + excluded.count, last_seen = excluded.last_seen",
+        (normalised[:300], route, stamp, stamp, n),
     )
 
 

@@ -15,6 +15,7 @@ import aiosqlite
 from bot.store import queue
 
 Vote = Literal["up", "down"]
+Column = Literal["views", "up", "down"]
 TOP = 5
 
 
@@ -44,28 +45,23 @@ class Week:
     services: list[ServiceWeek]
 
 
-async def count_view(db: aiosqlite.Connection, day: dt.date, topic: str) -> None:
+async def add_topic_count(
+    db: aiosqlite.Connection, day: dt.date, topic: str, column: Column, n: int = 1
+) -> None:
+    """`n` more views, 👍 or 👎 (`column`) for a topic on a local day."""
+    assert column in ("views", "up", "down")  # a column name, never text from outside
     await db.execute(
-        "INSERT INTO topic_stats (day, topic, views) VALUES (?, ?, 1) "
-        "ON CONFLICT (day, topic) DO UPDATE SET views = views + 1",
-        (day.isoformat(), topic),
+        f"INSERT INTO topic_stats (day, topic, {column}) VALUES (?, ?, ?) "
+        f"ON CONFLICT (day, topic) DO UPDATE SET {column} = {column} + excluded.{column}",
+        (day.isoformat(), topic, n),
     )
 
 
-async def count_vote(db: aiosqlite.Connection, day: dt.date, topic: str, vote: Vote) -> None:
-    column = "up" if vote == "up" else "down"
+async def count_question(db: aiosqlite.Connection, day: dt.date, n: int = 1) -> None:
     await db.execute(
-        f"INSERT INTO topic_stats (day, topic, {column}) VALUES (?, ?, 1) "
-        f"ON CONFLICT (day, topic) DO UPDATE SET {column} = {column} + 1",
-        (day.isoformat(), topic),
-    )
-
-
-async def count_question(db: aiosqlite.Connection, day: dt.date) -> None:
-    await db.execute(
-        "INSERT INTO question_days (day, count) VALUES (?, 1) "
-        "ON CONFLICT (day) DO UPDATE SET count = count + 1",
-        (day.isoformat(),),
+        "INSERT INTO question_days (day, count) VALUES (?, ?) "
+        "ON CONFLICT (day) DO UPDATE SET count = count + excluded.count",
+        (day.isoformat(), n),
     )
 
 

@@ -30,6 +30,7 @@ from bot.channels.whatsapp.sender import (
 from bot.config import Settings
 from bot.core import Incoming, Reply, Role
 from bot.guard import parse_json
+from bot.outbox import may_have_arrived
 from bot.store import Store, whatsapp
 from bot.store.outbox import enqueue
 
@@ -210,6 +211,11 @@ class WhatsAppChannel(Channel):
             except (GraphError, httpx.TransportError) as exc:
                 if isinstance(exc, GraphError) and exc.status < 500:
                     raise  # refused for good: resending will not help
+                if may_have_arrived(exc):
+                    log.warning(
+                        "whatsapp: answer to %s got no reply from Graph; not resent", message.wamid
+                    )
+                    return  # it may be on the phone already: at most once
                 await self._retry_later(message, replies[i:], exc)
                 return
 

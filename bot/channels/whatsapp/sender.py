@@ -125,6 +125,12 @@ class WhatsAppSender:
             retryable = response.status_code == 429 or code in RETRY_ERRORS
             if not retryable or attempt == MAX_SEND_ATTEMPTS - 1:
                 raise GraphError(response.status_code, code)
+            log.warning(
+                "whatsapp: throttled (HTTP %d, code %s), waiting %.0f s",
+                response.status_code,
+                code,
+                delay,
+            )
             await self._sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")
