@@ -82,6 +82,19 @@ def read_lines(paths: Iterable[Path]) -> list[str]:
     return lines
 
 
+def tuning_rows(engine: Understanding) -> list[Row]:
+    """The dev lines tune and calibrate fit on: topics the content has and out-of-scope lines,
+    without routes and without lines identical to a sample question."""
+    topics = engine.content.topics
+    return [
+        r
+        for r in load_rows("dev")
+        if not r.expected.startswith("route:")
+        and (r.expected == "oos" or r.expected in topics)
+        and not engine.is_sample(r.question)
+    ]
+
+
 def outcome(row: Row, analysis: Analysis) -> str:
     """One of: right, wrong, clarify-right, clarify-miss, declined (in scope); oos-ok, oos-miss;
     route-ok, route-miss."""

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from benchmarks.accuracy import CONTENT, GENERAL_FILES, load_rows, read_lines
+from benchmarks.accuracy import CONTENT, GENERAL_FILES, read_lines, tuning_rows
 from bot.content import load_content
 from bot.understanding import Understanding
 from bot.understanding.engine import GENERAL, confidence_features
@@ -43,14 +43,7 @@ def _best_topic(scores: dict[str, float]) -> str | None:
 
 def main() -> None:
     engine = Understanding(load_content(CONTENT))
-    topics = engine.content.topics
-    rows = [
-        r
-        for r in load_rows("dev")
-        if not r.expected.startswith("route:")
-        and (r.expected == "oos" or r.expected in topics)
-        and not engine.is_sample(r.question)
-    ]
+    rows = tuning_rows(engine)
     # (group, expected topic) per line; group: in, oos, or the language of a general request
     lines = [("oos" if r.expected == "oos" else "in", r.expected) for r in rows]
     texts = [r.question for r in rows]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
-from benchmarks.accuracy import CONTENT, GENERAL_FILES, load_rows, read_lines
+from benchmarks.accuracy import CONTENT, GENERAL_FILES, read_lines, tuning_rows
 from bot.content import load_content
 from bot.understanding import Understanding
 from bot.understanding.engine import Thresholds, decide
@@ -34,14 +34,7 @@ def _top(scores: dict[str, float], n: int = 12) -> dict[str, float]:
 
 def main() -> None:
     engine = Understanding(load_content(CONTENT))
-    topics = engine.content.topics
-    rows = [
-        r
-        for r in load_rows("dev")
-        if not r.expected.startswith("route:")
-        and (r.expected == "oos" or r.expected in topics)
-        and not engine.is_sample(r.question)
-    ]
+    rows = tuning_rows(engine)
     in_scope = [r for r in rows if r.expected != "oos"]
     oos = [r for r in rows if r.expected == "oos"]
     en_path, id_path = GENERAL_FILES["dev"]
