@@ -176,9 +176,12 @@ class OutboxWorker:
                 timeout: float | None = None
                 try:
                     await self._mark_unmarked()
-                    await self._start_due()
+                    # One "now" for both looks: a row falling due between them would be neither
+                    # started nor waited for, and the worker would sleep the whole poll.
+                    now = self.store.clock()
+                    await self._start_due(now)
                     if forever:
-                        timeout = await self._seconds_to_next_retry()
+                        timeout = await self._seconds_to_next_retry(now)
                 except Exception:
                     if not forever:
                         raise
@@ -221,11 +224,10 @@ class OutboxWorker:
             return None
         raise error
 
-    async def _start_due(self) -> None:
+    async def _start_due(self, now: dt.datetime) -> None:
         free = self.in_flight - len(self._running)
         if free <= 0 or not self.senders:
             return
-        now = self.store.clock()
         limit = free + len(self._running) + len(self._unmarked)
         for row in await table.due(self.store.db, self.senders, now, limit):
             if row["id"] in self._running or row["id"] in self._unmarked:
@@ -235,8 +237,7 @@ class OutboxWorker:
             if free == 0:
                 return
 
-    async def _seconds_to_next_retry(self) -> float:
-        now = self.store.clock()
+    async def _seconds_to_next_retry(self, now: dt.datetime) -> float:
         at = await table.next_retry(self.store.db, self.senders, now)
         if at is None:
             return POLL_SECONDS

@@ -138,8 +138,9 @@ async def test_the_running_worker_wakes_for_a_retry_when_its_backoff_ends(
         await asyncio.sleep(0)  # the worker finds nothing due and waits for the backoff
     clock.now += FIRST_BACKOFF
     try:
-        # 2 s of real time pass here (the backoff). The guard is generous for a loaded CI
-        # machine (5 s once timed out there) but below the 30 s poll, which it rules out.
+        # 2 s of real time pass here (the backoff). The guard is generous for a loaded machine
+        # but below the 30 s poll, which it rules out (a row falling due between the worker's
+        # two looks at the table once made it sleep the whole poll).
         await asyncio.wait_for(sender.on_send.wait(), POLL_SECONDS - 10)
     finally:
         running.cancel()
