@@ -19,7 +19,7 @@ from bot.content import Content
 from bot.content.books import ReminderDocument
 from bot.core import Lang, Option, Reply
 from bot.store import Store
-from bot.store import reminders as repo
+from bot.store import reminders as reminder_store
 from bot.store.outbox import enqueue
 
 SEND_FROM = dt.time(8, 0)
@@ -109,17 +109,17 @@ async def send_due_reminders(store: Store, content: Content, zone: ZoneInfo) -> 
     up_to = sendable_up_to(now, zone)
     queued = 0
     async with store.transaction() as db:
-        await repo.forget_expired(db, today)
-        await repo.forget_old_drafts(db, now)
-        for reminder in await repo.due(db, up_to):
+        await reminder_store.forget_expired(db, today)
+        await reminder_store.forget_old_drafts(db, now)
+        for reminder in await reminder_store.due(db, up_to):
             document = content.reminders.document(reminder.document)
             if document is None:  # the kind was removed from the content: nothing to say
-                await repo.advance(db, reminder.id, reminder.next_lead, None)
+                await reminder_store.advance(db, reminder.id, reminder.next_lead, None)
                 continue
             days = due_days(document, reminder.expires_on)
             fell_due = [i for i, day in enumerate(days) if i >= reminder.next_lead and day <= up_to]
             if not fell_due:  # the lead times were changed in the content: take them afresh
-                await repo.advance(
+                await reminder_store.advance(
                     db, reminder.id, *first_lead(document, reminder.expires_on, today)
                 )
                 continue
@@ -135,5 +135,5 @@ async def send_due_reminders(store: Store, content: Content, zone: ZoneInfo) -> 
                 expires_at=day_end(reminder.expires_on, zone),
             )
             following = days[lead + 1] if lead + 1 < len(days) else None
-            await repo.advance(db, reminder.id, lead + 1, following)
+            await reminder_store.advance(db, reminder.id, lead + 1, following)
     return queued

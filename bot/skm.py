@@ -22,7 +22,7 @@ from bot import actions
 from bot.content import Content
 from bot.content.books import ELEMENTS
 from bot.core import Lang, Option, Reply
-from bot.store import survey as repo
+from bot.store import survey as survey_store
 from bot.store.db import Connection
 from bot.store.outbox import BULK, enqueue
 
@@ -70,7 +70,7 @@ class ReportRow:
     index: Index
 
 
-def report_rows(responses: Iterable[repo.Response]) -> list[ReportRow]:
+def report_rows(responses: Iterable[survey_store.Response]) -> list[ReportRow]:
     """Per month: every service that has responses, then all services together."""
     by_month: dict[str, dict[str, list[tuple[int, ...]]]] = {}
     for response in responses:
@@ -157,7 +157,7 @@ async def offer_survey(
     caller's transaction, unless they were invited within the last 30 days; True if invited."""
     channel, chat_key = where
     today = now.astimezone(zone).date()
-    if not await repo.invite(db, channel, chat_key, today):
+    if not await survey_store.invite(db, channel, chat_key, today):
         return False
     key = f"{OFFER_KEY}:{channel}:{chat_key}:{today.isoformat()}"
     return await enqueue(

@@ -15,7 +15,7 @@ from bot.content.books import ReminderDocument
 from bot.context import Context
 from bot.core import Option, Reply
 from bot.reminders import DATE_FORMAT, due_days, first_lead, parse_date
-from bot.store import reminders as repo
+from bot.store import reminders as reminder_store
 
 MONTHS = 12
 
@@ -37,7 +37,7 @@ async def show_reminders(ctx: Context, arg: str) -> list[Reply]:
 
 async def overview(ctx: Context) -> list[Reply]:
     channel, chat_key = ctx.incoming.channel, ctx.incoming.chat_key
-    reminders = await repo.list_for(ctx.store.db, channel, chat_key)
+    reminders = await reminder_store.list_for(ctx.store.db, channel, chat_key)
     books = ctx.content.reminders
     lines = [ctx.t("rem.title")]
     options = [
@@ -91,7 +91,7 @@ async def answer_reminders(ctx: Context, arg: str) -> list[Reply]:
 async def ask_date(ctx: Context, document: ReminderDocument) -> list[Reply]:
     """Ask for the expiry date: typed, or a year button (then a month button)."""
     async with ctx.store.transaction() as db:
-        await repo.open_draft(
+        await reminder_store.open_draft(
             db, ctx.incoming.channel, ctx.incoming.chat_key, document.id, ctx.store.clock()
         )
     this_year = ctx.today().year
@@ -119,13 +119,13 @@ async def take_expiry_date(ctx: Context, text: str) -> list[Reply] | None:
     has no digits at all (a question: the choice is dropped and the question answered)."""
     channel, chat_key = ctx.incoming.channel, ctx.incoming.chat_key
     # Read first: every typed message passes here, and almost none is a date.
-    kind = await repo.draft(ctx.store.db, channel, chat_key, ctx.store.clock())
+    kind = await reminder_store.draft(ctx.store.db, channel, chat_key, ctx.store.clock())
     if kind is None:
         return None
     document = ctx.content.reminders.document(kind)
     if document is None or not any(char.isdigit() for char in text):
         async with ctx.store.transaction() as db:
-            await repo.drop_draft(db, channel, chat_key)
+            await reminder_store.drop_draft(db, channel, chat_key)
         return None
     return await add_reminder(ctx, document, parse_date(text))
 
@@ -147,12 +147,12 @@ async def add_reminder(
         text = ctx.t("rem.far_date", document=name, date=latest.strftime(DATE_FORMAT))
         return [ctx.reply(text, ctx.option(actions.REMINDERS, "rem.btn_list"))]
     lead, next_due = first_lead(document, expires_on, today)
-    reminder = repo.Reminder(
+    reminder = reminder_store.Reminder(
         0, channel, chat_key, ctx.lang, document.id, expires_on, next_due, lead
     )
     async with ctx.store.transaction() as db:
-        await repo.drop_draft(db, channel, chat_key)
-        added = await repo.add(db, reminder, ctx.store.clock())
+        await reminder_store.drop_draft(db, channel, chat_key)
+        added = await reminder_store.add(db, reminder, ctx.store.clock())
     if not added:
         return [ctx.reply(ctx.t("rem.not_added"), ctx.option(actions.REMINDERS, "rem.btn_list"))]
     date = expires_on.strftime(DATE_FORMAT)
@@ -175,13 +175,15 @@ async def add_reminder(
 
 async def cancel_reminder(ctx: Context, reminder_id: int) -> list[Reply]:
     async with ctx.store.transaction() as db:
-        gone = await repo.cancel(db, ctx.incoming.channel, ctx.incoming.chat_key, reminder_id)
+        gone = await reminder_store.cancel(
+            db, ctx.incoming.channel, ctx.incoming.chat_key, reminder_id
+        )
     text = ctx.t("rem.cancelled", count=1) if gone else ctx.t("rem.nothing")
     return [ctx.reply(text, ctx.option(actions.REMINDERS, "rem.btn_list"))]
 
 
 async def cancel_all_reminders(ctx: Context) -> list[Reply]:
     async with ctx.store.transaction() as db:
-        count = await repo.forget_chat(db, ctx.incoming.channel, ctx.incoming.chat_key)
+        count = await reminder_store.forget_chat(db, ctx.incoming.channel, ctx.incoming.chat_key)
     text = ctx.t("rem.cancelled", count=count) if count else ctx.t("rem.nothing")
     return [ctx.reply(text, ctx.option(actions.REMINDERS, "rem.btn_list"))]

@@ -17,7 +17,7 @@ from bot.context import Context
 from bot.core import Option, Reply
 from bot.markup import escape_markup
 from bot.skm import format_value, report_rows
-from bot.store import survey as repo
+from bot.store import survey as survey_store
 
 ANSWERS = "".join(str(value) for value in range(1, SCALE + 1))
 COMMENTS_SHOWN = 5
@@ -56,7 +56,9 @@ async def answer_survey(ctx: Context, state: str) -> list[Reply]:
         return ctx.unknown_action()
     if len(state) <= 1:
         async with ctx.store.transaction() as db:
-            again = await repo.begin(db, ctx.incoming.channel, ctx.incoming.chat_key, ctx.today())
+            again = await survey_store.begin(
+                db, ctx.incoming.channel, ctx.incoming.chat_key, ctx.today()
+            )
         if again is not None:
             text = ctx.t("skm.already", date=again.strftime("%d-%m-%Y"))
             return [ctx.reply(text, ctx.menu_button())]
@@ -101,14 +103,14 @@ def profile_question(ctx: Context, book: SurveyBook, state: str) -> Reply:
 async def submit_survey(ctx: Context, book: SurveyBook, state: str) -> list[Reply]:
     """Store the finished survey once; invite a suggestion."""
     profile = tuple(None if c == SKIPPED else c for c in state[1 + ELEMENTS :])
-    response = repo.Response(
+    response = survey_store.Response(
         ctx.today().isoformat(),
         book.services[int(state[0])].id,
         tuple(int(answer) for answer in state[1 : 1 + ELEMENTS]),
         profile,
     )
     async with ctx.store.transaction() as db:
-        stored = await repo.submit(
+        stored = await survey_store.submit(
             db, ctx.incoming.channel, ctx.incoming.chat_key, ctx.store.clock(), response
         )
     if not stored:
@@ -121,18 +123,18 @@ async def take_comment(ctx: Context, text: str) -> list[Reply] | None:
     channel, chat_key = ctx.incoming.channel, ctx.incoming.chat_key
     now = ctx.store.clock()
     # Read first: every typed message passes here, and almost none is a suggestion.
-    if not await repo.awaiting_comment(ctx.store.db, channel, chat_key, now):
+    if not await survey_store.awaiting_comment(ctx.store.db, channel, chat_key, now):
         return None
     async with ctx.store.transaction() as db:
-        await repo.end_comment(db, channel, chat_key)
-        await repo.add_comment(db, ctx.today(), text.strip())
+        await survey_store.end_comment(db, channel, chat_key)
+        await survey_store.add_comment(db, ctx.today(), text.strip())
     return [ctx.reply(ctx.t("skm.comment_thanks"), ctx.menu_button())]
 
 
 async def close_survey(ctx: Context, arg: str) -> list[Reply]:
     """ "Done" after the survey, or "not now" under an invitation."""
     async with ctx.store.transaction() as db:
-        await repo.end_comment(db, ctx.incoming.channel, ctx.incoming.chat_key)
+        await survey_store.end_comment(db, ctx.incoming.channel, ctx.incoming.chat_key)
     return [ctx.reply(ctx.t("skm.closed"), ctx.menu_button())]
 
 
@@ -153,7 +155,7 @@ async def skm_statistics(ctx: Context, month: str) -> list[Reply]:
     if bounds is None:
         return [ctx.reply(ctx.t("skm.bad_month"))]
     book = ctx.content.survey
-    answers = await repo.responses(ctx.store.db, *bounds)
+    answers = await survey_store.responses(ctx.store.db, *bounds)
     rows = report_rows(answers)
     lines = [ctx.t("skm.stats_title", month=month)]
     if not rows:
@@ -177,7 +179,7 @@ async def skm_statistics(ctx: Context, month: str) -> list[Reply]:
     ):
         name = element.name.get(ctx.lang)
         lines.append(f"- U{number} {name}: {format_value(average, ctx.lang)}")
-    suggestions = (await repo.comments(ctx.store.db, *bounds))[-COMMENTS_SHOWN:]
+    suggestions = (await survey_store.comments(ctx.store.db, *bounds))[-COMMENTS_SHOWN:]
     if suggestions:
         lines.append(ctx.t("skm.stats_comments"))
         lines += [f"- {escape_markup(text)}" for text in suggestions]
