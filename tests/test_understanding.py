@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from benchmarks.accuracy import GENERAL_FILES, evaluate, general_outcomes, load_rows, read_lines
 from bot.understanding import Understanding, normalise
+from bot.understanding import engine as engine_module
 from bot.understanding.cache import write_cache
 from bot.understanding.classifier import Classifier
-from bot.understanding.engine import Route
+from bot.understanding.engine import INDEX_FILE, Route
 from bot.understanding.normalise import STEM_CACHE_FILE
 
 # Recorded with `python -m benchmarks.accuracy --split dev` and `--general dev` (BENCHMARKS.md):
@@ -285,14 +286,35 @@ def test_ready_is_not_dropped_as_filler(understanding: Understanding) -> None:
     assert "jadi" in understanding.normaliser.tokens("paspor sy jadi kapan")
 
 
-def test_the_shipped_stems_and_weights_fit_the_content_so_a_first_start_computes_neither(
+def test_the_shipped_stems_and_index_fit_the_content_so_a_first_start_computes_neither(
     understanding: Understanding, tmp_path: Path
 ) -> None:
-    # Fails after a change to the lexicon or the sample questions: python -m benchmarks.stems
+    # Fails after a change to the lexicon, the sample questions or the general requests:
+    # python -m benchmarks.stems
     folder = tmp_path / "data"
     engine = Understanding(understanding.content, cache_dir=folder)
     assert not (folder / STEM_CACHE_FILE).exists()  # nothing new to keep
-    assert not engine._index.classifier.trained
+    assert engine._index.loaded and not (folder / INDEX_FILE).exists()
+
+
+def test_an_index_computed_here_matches_the_shipped_one_and_is_kept_for_the_next_start(
+    understanding: Understanding, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Content edited here has no shipped index: the first start computes it and keeps it.
+    monkeypatch.setattr(engine_module, "SHIPPED_INDEX", tmp_path / "none.npz")
+    folder = tmp_path / "data"
+    computed = Understanding(understanding.content, cache_dir=folder)
+    assert not computed._index.loaded and (folder / INDEX_FILE).exists()
+    again = Understanding(understanding.content, cache_dir=folder)
+    assert again._index.loaded
+    # Computed or read from a file, the same answers as the shipped index gives (a change to
+    # how the index is computed needs INDEX_FORMAT raised and the shipped file written again).
+    for question in ["kitasnya mau perpanjangan gmn", "paspor anak hilang di bandara", "alarm"]:
+        assert computed.analyse(question) == again.analyse(question)
+        assert computed.analyse(question).scores == understanding.analyse(question).scores
+    (folder / INDEX_FILE).write_bytes(b"not an index")
+    assert not Understanding(understanding.content, cache_dir=folder)._index.loaded  # no crash
+    assert Understanding(understanding.content, cache_dir=folder)._index.loaded  # kept again
 
 
 def test_stems_kept_on_disk_are_reused_and_a_stale_file_is_ignored(
@@ -318,7 +340,7 @@ def test_stems_kept_on_disk_are_reused_and_a_stale_file_is_ignored(
 
 def test_classifier_learns_which_words_tell_labels_apart() -> None:
     samples = [["paspor", "hilang"], ["paspor", "rusak"], ["itas", "baru"], ["alarm", "pagi"]]
-    classifier = Classifier(samples, ["t:lost", "t:damaged", "t:permit", "g:general"])
+    classifier = Classifier.train(samples, ["t:lost", "t:damaged", "t:permit", "g:general"])
     for word, label in [("hilang", "t:lost"), ("rusak", "t:damaged"), ("alarm", "g:general")]:
         learned = classifier.probabilities([word])
         assert max(learned, key=learned.__getitem__) == label

@@ -13,21 +13,27 @@ document.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.content import Content
+from bot.content.models import Lexicon
 from bot.core import LANGS, Lang
-from bot.understanding.classifier import Classifier
+from bot.understanding.cache import write_cache
+from bot.understanding.classifier import MAX_ITER, C, Classifier
 from bot.understanding.normalise import STEM_CACHE_FILE, Normaliser
 
 Route = Literal["topic", "clarify", "queue", "announcements", "human", "smalltalk", "unknown"]
@@ -60,6 +66,12 @@ _SENTENCE_END = re.compile(r"[.!?\n]+")
 # Where a short message may hold two questions: "...? ...", "... dan ...", "... and ...".
 _QUESTION_SPLIT = re.compile(r"\?|[.!\n]|\b(?:dan|and|terus|trus|serta|sama|also)\b")
 GENERAL_DATA = Path(__file__).resolve().parent / "data"
+# The index computed from the shipped content ships too (python -m benchmarks.stems), so that a
+# start neither tokenises the samples nor trains; for other content it is kept in the data
+# folder. Raise INDEX_FORMAT when the way the index is computed changes.
+INDEX_FILE = "index.npz"
+SHIPPED_INDEX = GENERAL_DATA / INDEX_FILE
+INDEX_FORMAT = 1
 # How much one general request counts in training against one sample question: people who
 # write to this bot mostly ask about immigration, so "buka jam 8?" is about the office although
 # general requests ask about opening hours too; "set an alarm" stays general.
@@ -156,44 +168,70 @@ class Analysis:
     scores: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
 
+Arrays = dict[str, npt.NDArray[Any]]
+BM25_K1 = 1.2
+
+
 class _BM25:
     """BM25 with each term's per-document weights computed once (they do not depend on the
-    question), so scoring is a few numpy additions per question word."""
+    question), kept as one sparse row per term: scoring is a few numpy additions per question
+    word."""
 
-    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.3) -> None:
+    def __init__(self, terms: list[str], arrays: Arrays, k1: float) -> None:
+        """`arrays` (from `build` or the index file): idf per term; each term's documents and
+        weights as rows of a sparse matrix (ptr, docs, weights); each document's norm."""
         self.k1 = k1
+        self.terms = terms
+        self.arrays = arrays
+        self._rows = {t: i for i, t in enumerate(terms)}
+        self.idf = dict(zip(terms, arrays["idf"].tolist(), strict=True))
+        self.mean_idf = sum(self.idf.values()) / max(len(self.idf), 1)
+        self.size = len(arrays["norms"])
+        self._ptr = arrays["ptr"].tolist()
+        self._docs = arrays["docs"]
+        self._weights = arrays["weights"]
+        self.norms = arrays["norms"]
+
+    @classmethod
+    def build(cls, docs: list[list[str]], k1: float = BM25_K1, b: float = 0.3) -> _BM25:
         lengths = [len(d) for d in docs]
         avgdl = sum(lengths) / max(len(docs), 1)
-        df: Counter[str] = Counter()
         postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, doc in enumerate(docs):
             for term, tf in Counter(doc).items():
-                df[term] += 1
                 postings[term].append((i, tf))
-        self.size = len(docs)
-        self.idf = {t: math.log(1 + (self.size - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-        self.mean_idf = sum(self.idf.values()) / max(len(self.idf), 1)
-        self._docs = {t: np.array([d for d, _ in p], dtype=np.intp) for t, p in postings.items()}
-        self._weights = {
-            t: np.array(
-                [
-                    self.idf[t] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[d] / avgdl))
-                    for d, tf in p
-                ]
-            )
-            for t, p in postings.items()
+        size = len(docs)
+        terms = list(postings)
+        idf = {t: math.log(1 + (size - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
+        weights = [
+            idf[t] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[d] / avgdl))
+            for t in terms
+            for d, tf in postings[t]
+        ]
+        norms = [math.sqrt(sum(idf[t] ** 2 for t in set(doc))) or 1.0 for doc in docs]
+        arrays: Arrays = {
+            "idf": np.array([idf[t] for t in terms]),
+            "ptr": np.cumsum([0, *(len(postings[t]) for t in terms)]),
+            "docs": np.array([d for t in terms for d, _ in postings[t]], dtype=np.intp),
+            "weights": np.array(weights),
+            "norms": np.array(norms),
         }
-        self.norms = np.array(
-            [math.sqrt(sum(self.idf[t] ** 2 for t in set(doc))) or 1.0 for doc in docs]
-        )
+        return cls(terms, arrays, k1)
+
+    def _postings(self, term: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]] | None:
+        row = self._rows.get(term)
+        if row is None:
+            return None
+        start, end = self._ptr[row], self._ptr[row + 1]
+        return self._docs[start:end], self._weights[start:end]
 
     def scores(self, terms: Iterable[str]) -> npt.NDArray[np.float64]:
         """BM25 of every document (0 where no term matched)."""
         out = np.zeros(self.size)
         for term in terms:
-            docs = self._docs.get(term)
-            if docs is not None:
-                out[docs] += self._weights[term]
+            found = self._postings(term)
+            if found is not None:
+                out[found[0]] += found[1]
         return out
 
     def cosine(self, terms: list[str], unknown_weight: float) -> npt.NDArray[np.float64]:
@@ -203,9 +241,9 @@ class _BM25:
         query_norm = math.sqrt(sum(self.idf.get(t, unknown_weight) ** 2 for t in terms)) or 1.0
         dots = np.zeros(self.size)
         for term in terms:
-            docs = self._docs.get(term)
-            if docs is not None:
-                dots[docs] += self.idf[term] ** 2
+            found = self._postings(term)
+            if found is not None:
+                dots[found[0]] += self.idf[term] ** 2
         return dots / (query_norm * self.norms)
 
 
@@ -222,21 +260,41 @@ class _NgramIndex:
     """Character n-gram TF-IDF with one document per label; cosine similarity, as one product
     of the question's gram weights with a grams x labels matrix."""
 
-    def __init__(self, docs: dict[str, list[str]]) -> None:
+    def __init__(self, labels: list[str], grams: list[str], arrays: Arrays) -> None:
+        """`arrays`: idf per gram, and the matrix's non-zero cells (row, col, value), which
+        is how the index file keeps it (the matrix is mostly zeros)."""
+        self.labels = labels
+        self.grams = grams
+        self.arrays = arrays
+        self.rows = {g: i for i, g in enumerate(grams)}
+        self.idf = arrays["idf"]
+        self.matrix = np.zeros((len(grams), len(labels)))
+        self.matrix[arrays["row"], arrays["col"]] = arrays["value"]
+
+    @classmethod
+    def build(cls, docs: dict[str, list[str]]) -> _NgramIndex:
         counts = {label: _ngrams(words) for label, words in docs.items()}
         df: Counter[str] = Counter()
         for grams in counts.values():
             df.update(grams.keys())
         n = len(docs)
-        self.labels = list(docs)
-        self.rows = {g: i for i, g in enumerate(df)}
-        self.idf = np.array([math.log((1 + n) / (1 + c)) + 1 for c in df.values()])
-        self.matrix = np.zeros((len(df), n))
-        for column, grams in enumerate(counts.values()):
-            rows = np.array([self.rows[g] for g in grams], dtype=np.intp)
+        rows = {g: i for i, g in enumerate(df)}
+        idf = np.array([math.log((1 + n) / (1 + c)) + 1 for c in df.values()])
+        cells: list[npt.NDArray[np.float64]] = []
+        row_ids: list[npt.NDArray[np.intp]] = []
+        for grams in counts.values():
+            ids = np.array([rows[g] for g in grams], dtype=np.intp)
             vec = np.log(np.array(list(grams.values()), dtype=np.float64)) + 1
-            vec *= self.idf[rows]
-            self.matrix[rows, column] = vec / (np.sqrt((vec**2).sum()) or 1.0)
+            vec *= idf[ids]
+            cells.append(vec / (np.sqrt((vec**2).sum()) or 1.0))
+            row_ids.append(ids)
+        arrays: Arrays = {
+            "idf": idf,
+            "row": np.concatenate(row_ids) if row_ids else np.zeros(0, dtype=np.intp),
+            "col": np.repeat(np.arange(len(cells)), [len(c) for c in cells]),
+            "value": np.concatenate(cells) if cells else np.zeros(0),
+        }
+        return cls(list(docs), list(df), arrays)
 
     def scores(self, words: Iterable[str]) -> dict[str, float]:
         grams = _ngrams(words)
@@ -302,49 +360,66 @@ class _SmallTalk:
         return max(kinds, key=lambda kind: sum(w in kinds[kind] for w in words))
 
 
+def _label_texts(content: Content) -> list[tuple[str, str]]:
+    """(label, text) for every text a label is known by: a topic's titles, keywords and sample
+    questions, a neighbouring service's title and questions, a route's phrases."""
+    texts: list[tuple[str, str]] = []
+    for topic in content.topics.values():
+        for lang in LANGS:
+            known = [topic.title.get(lang), *topic.keywords.get(lang), *topic.questions.get(lang)]
+            texts += [(f"t:{topic.id}", text) for text in known]
+    for neighbour in content.neighbours:
+        for lang in LANGS:
+            known = [neighbour.title.get(lang), *neighbour.questions.get(lang)]
+            texts += [(f"n:{neighbour.id}", text) for text in known]
+    for route in _ROUTES:
+        for lang in LANGS:
+            texts += [(f"r:{route}", text) for text in getattr(content.routes, route).get(lang)]
+    return texts
+
+
+def _index_key(texts: list[tuple[str, str]], general: Sequence[str], lexicon: Lexicon) -> str:
+    """What the index is computed from; an index file with another key is not used."""
+    inputs = [
+        INDEX_FORMAT,
+        version("PySastrawi"),
+        lexicon.model_dump(mode="json"),
+        texts,
+        list(general),
+        [GENERAL_SAMPLE_WEIGHT, C, MAX_ITER],
+    ]
+    return hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
+
+
 class _Index:
     """Everything scored against: the labelled documents (a topic's title, keywords and sample
     questions; a neighbouring service's questions; a route's phrases), their BM25 and n-gram
-    indexes, and the classifier, which also learns the general requests as a background class."""
+    indexes, and the classifier, which also learns the general requests as a background class.
+    Computing it takes a second or two (tokens, weights, training); a file keeps it (`save`):
+    shipped for the shipped content, in the data folder for content edited here."""
 
     def __init__(
         self,
-        content: Content,
-        normaliser: Normaliser,
-        content_words: Callable[[str], list[str]],
-        general: Sequence[str],
+        key: str,
+        docs: list[tuple[str, list[str]]],
+        bm25: _BM25,
+        general_bm25: _BM25,
+        label_bm25: _BM25,
+        ngrams: _NgramIndex,
+        classifier: Classifier,
     ) -> None:
-        labels: list[str] = []
-        docs: list[list[str]] = []
-        ngram_docs: dict[str, list[str]] = defaultdict(list)
-        label_docs: dict[str, list[str]] = defaultdict(list)
-
-        def add(label: str, texts: Iterable[str]) -> None:
-            for text in texts:
-                tokens = normaliser.tokens(text)
-                if tokens:
-                    labels.append(label)
-                    docs.append(tokens)
-                    label_docs[label].extend(tokens)
-                    ngram_docs[label].extend(content_words(text))
-
-        for topic in content.topics.values():
-            for lang in LANGS:
-                add(
-                    f"t:{topic.id}",
-                    [topic.title.get(lang), *topic.keywords.get(lang), *topic.questions.get(lang)],
-                )
-        for neighbour in content.neighbours:
-            for lang in LANGS:
-                add(
-                    f"n:{neighbour.id}", [neighbour.title.get(lang), *neighbour.questions.get(lang)]
-                )
-        for route in _ROUTES:
-            phrases = getattr(content.routes, route)
-            for lang in LANGS:
-                add(f"r:{route}", phrases.get(lang))
-
-        self.labels = labels
+        """`docs`: (label, index tokens) per labelled text, label by label; `label_bm25` has
+        one document per label, in that order."""
+        self.key = key
+        self.docs = docs
+        self.bm25 = bm25
+        self.general_bm25 = general_bm25
+        self.label_bm25 = label_bm25
+        self.ngrams = ngrams
+        self.classifier = classifier
+        self.loaded = False  # True when read from a file rather than computed
+        labels = [label for label, _ in docs]
+        self.label_names = list(dict.fromkeys(labels))
         starts = [i for i in range(len(labels)) if i == 0 or labels[i] != labels[i - 1]]
         self.group_starts = np.array(starts, dtype=np.intp)
         self.group_labels = [labels[i] for i in starts]
@@ -354,7 +429,7 @@ class _Index:
         # How many of a label's documents use each word: one word is evidence for a label only
         # when the label's samples use it again and again ("overstay", not "jelas").
         self.support: dict[str, Counter[str]] = defaultdict(Counter)
-        for label, tokens in zip(labels, docs, strict=True):
+        for label, tokens in docs:
             owners[frozenset(tokens)].add(label)
             self.support[label].update(set(tokens))
         self.exact = {words: next(iter(ls)) for words, ls in owners.items() if len(ls) == 1}
@@ -375,25 +450,124 @@ class _Index:
             for label, words in self.support.items()
             if label[0] == "n"
         }
-        self.bm25 = _BM25(docs)
-        background = [tokens for tokens in map(normaliser.tokens, general) if tokens]
-        # The general requests as documents of their own: "remove the background from this
-        # photo" is nearer to a general request than to any sample question about photos.
-        self.general_bm25 = _BM25(background or [["-"]])
-        self.classifier = Classifier(
-            [*docs, *background],
-            [*labels, *[GENERAL] * len(background)],
-            [1.0] * len(docs) + [GENERAL_SAMPLE_WEIGHT] * len(background),
-        )
-        # One document per label as well: a topic whose many questions use the words asked
-        # beats a topic where one sample question happens to mention them.
-        self.label_names = list(label_docs)
-        self.label_bm25 = _BM25(list(label_docs.values()), b=0.75)
-        self.ngrams = _NgramIndex(ngram_docs)
         self.vocab = sorted(self.bm25.idf)
         self.vocab_by_letter: dict[str, list[str]] = defaultdict(list)
         for word in self.vocab:
             self.vocab_by_letter[word[0]].append(word)
+
+    @classmethod
+    def open(
+        cls,
+        content: Content,
+        normaliser: Normaliser,
+        content_words: Callable[[str], list[str]],
+        general: Sequence[str],
+        folder: Path | None,
+    ) -> _Index:
+        """The shipped index or the one kept in `folder` when either was computed from this
+        content, lexicon and general requests; else computed now (and kept in `folder`)."""
+        texts = _label_texts(content)
+        key = _index_key(texts, general, content.lexicon)
+        kept = folder / INDEX_FILE if folder is not None else None
+        for path in (SHIPPED_INDEX, kept):
+            index = cls.read(path, key) if path is not None else None
+            if index is not None:
+                return index
+        index = cls.build(key, texts, normaliser, content_words, general)
+        if kept is not None:
+            index.save(kept)
+        return index
+
+    @classmethod
+    def build(
+        cls,
+        key: str,
+        texts: list[tuple[str, str]],
+        normaliser: Normaliser,
+        content_words: Callable[[str], list[str]],
+        general: Sequence[str],
+    ) -> _Index:
+        docs: list[tuple[str, list[str]]] = []
+        ngram_docs: dict[str, list[str]] = defaultdict(list)
+        label_docs: dict[str, list[str]] = defaultdict(list)
+        for label, text in texts:
+            tokens = normaliser.tokens(text)
+            if tokens:
+                docs.append((label, tokens))
+                label_docs[label].extend(tokens)
+                ngram_docs[label].extend(content_words(text))
+        background = [tokens for tokens in map(normaliser.tokens, general) if tokens]
+        samples = [tokens for _, tokens in docs]
+        classifier = Classifier.train(
+            [*samples, *background],
+            [*(label for label, _ in docs), *[GENERAL] * len(background)],
+            [1.0] * len(docs) + [GENERAL_SAMPLE_WEIGHT] * len(background),
+        )
+        return cls(
+            key,
+            docs,
+            _BM25.build(samples),
+            # The general requests as documents of their own: "remove the background from
+            # this photo" is nearer to a general request than to any sample question.
+            _BM25.build(background or [["-"]]),
+            # One document per label as well: a topic whose many questions use the words
+            # asked beats a topic where one sample question happens to mention them.
+            _BM25.build(list(label_docs.values()), b=0.75),
+            _NgramIndex.build(ngram_docs),
+            classifier,
+        )
+
+    def save(self, path: Path) -> None:
+        """Keep the index in one file (atomically, best effort), strings as one JSON text."""
+        classifier = self.classifier
+        strings = {
+            "key": self.key,
+            "docs": self.docs,
+            "bm25": self.bm25.terms,
+            "general": self.general_bm25.terms,
+            "label": self.label_bm25.terms,
+            "grams": self.ngrams.grams,
+            "classifier": [classifier.labels, classifier.vocab],
+        }
+        arrays: Arrays = {"strings": np.frombuffer(json.dumps(strings).encode(), dtype=np.uint8)}
+        for name, bm25 in (("bm25", self.bm25), ("general", self.general_bm25)):
+            arrays |= {f"{name}.{k}": v for k, v in bm25.arrays.items()}
+        arrays |= {f"label.{k}": v for k, v in self.label_bm25.arrays.items()}
+        arrays |= {f"grams.{k}": v for k, v in self.ngrams.arrays.items()}
+        arrays["classifier.idf"] = classifier.idf
+        arrays["classifier.weights"] = classifier.weights.astype(np.float32)
+        write_cache(path, lambda f: np.savez_compressed(f, allow_pickle=False, **arrays))
+
+    @classmethod
+    def read(cls, path: Path, key: str) -> _Index | None:
+        """The index kept in `path` when it was computed from what `key` names, else None."""
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                strings = json.loads(saved["strings"].tobytes())
+                if strings.get("key") != key:
+                    return None
+                arrays = {name: saved[name] for name in saved.files}
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            return None
+
+        def part(prefix: str) -> Arrays:
+            return {k.partition(".")[2]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+        docs = [(label, tokens) for label, tokens in strings["docs"]]
+        names = list(dict.fromkeys(label for label, _ in docs))
+        labels, vocab = strings["classifier"]
+        weights = arrays["classifier.weights"].astype(np.float64)
+        index = cls(
+            key,
+            docs,
+            _BM25(strings["bm25"], part("bm25."), BM25_K1),
+            _BM25(strings["general"], part("general."), BM25_K1),
+            _BM25(strings["label"], part("label."), BM25_K1),
+            _NgramIndex(names, strings["grams"], part("grams.")),
+            Classifier(labels, vocab, arrays["classifier.idf"], weights),
+        )
+        index.loaded = True
+        return index
 
 
 def load_general(folder: Path = GENERAL_DATA) -> list[str]:
@@ -428,11 +602,12 @@ class Understanding:
         self._stopwords = frozenset(lexicon.stopwords)
         self._vague = frozenset(lexicon.vague)
         self._anchors = frozenset(lexicon.anchors)
-        self._index = _Index(
+        self._index = _Index.open(
             content,
             self.normaliser,
             self._content_words,
             load_general() if general is None else general,
+            cache_dir,
         )
         self._smalltalk = _SmallTalk(content, self._chat_words)
         # Document type per label; neighbours are "other", so a question naming a passport or a

@@ -42,11 +42,8 @@ LANGUAGE_MARGIN = 1.0
 @cache
 def word_frequencies(lang: str) -> dict[str, float]:
     """Zipf frequency of the common words of English or Indonesian (data/README.md)."""
-    out: dict[str, float] = {}
-    for line in (DATA / f"words_{lang}.txt").read_text(encoding="utf-8").splitlines():
-        word, _, zipf = line.partition(" ")
-        out[word] = float(zipf)
-    return out
+    fields = (DATA / f"words_{lang}.txt").read_text(encoding="utf-8").split()
+    return dict(zip(fields[::2], map(float, fields[1::2]), strict=True))
 
 
 class Normaliser:
