@@ -203,10 +203,9 @@ def test_a_real_word_is_never_corrected_into_a_domain_word(understanding: Unders
 def test_a_label_mentioning_a_word_once_explains_less_than_one_made_of_it(
     understanding: Understanding,
 ) -> None:
-    whole = understanding._whole_label(["telepon"])
-    assert max(whole.values()) <= 1.0
+    assert understanding._whole_label(["telepon"]).max() <= 1.0
     # One word of a two-word question is at most half of what it asks.
-    assert max(understanding._whole_label(["telepon", "mobil"]).values()) <= 0.5
+    assert understanding._whole_label(["telepon", "mobil"]).max() <= 0.5
 
 
 @pytest.mark.parametrize(

@@ -296,15 +296,16 @@ class _NgramIndex:
         }
         return cls(list(docs), list(df), arrays)
 
-    def scores(self, words: Iterable[str]) -> dict[str, float]:
+    def vector(self, words: Iterable[str]) -> npt.NDArray[np.float64]:
+        """Cosine similarity with each label, in `labels` order."""
         grams = _ngrams(words)
         known = [(self.rows[g], c) for g, c in grams.items() if g in self.rows]
         if not known:
-            return {}
+            return np.zeros(len(self.labels))
         rows = np.array([i for i, _ in known], dtype=np.intp)
         vec = (np.log(np.array([c for _, c in known], dtype=np.float64)) + 1) * self.idf[rows]
-        values = (vec / np.sqrt((vec**2).sum())) @ self.matrix[rows]
-        return {label: v for label, v in zip(self.labels, values.tolist(), strict=True) if v > 0}
+        values: npt.NDArray[np.float64] = (vec / np.sqrt((vec**2).sum())) @ self.matrix[rows]
+        return values
 
 
 GENERAL = "g:general"  # the background class: general requests no topic answers
@@ -620,6 +621,20 @@ class Understanding:
             t.category for t in content.topics.values()
         }
         self._doc_types = {w: kind for kind, words in lexicon.doc_types.items() for w in words}
+        # The labels as arrays in the index's order, so that scoring a question is a few vector
+        # operations, not a loop over every label.
+        labels = self._labels = self._index.label_names
+        types = [self._label_type.get(label) for label in labels]
+        self._is_topic = np.array([label.startswith("t:") for label in labels])
+        self._is_neighbour = np.array([kind == "other" for kind in types])
+        self._of_type = {kind: np.array([t == kind for t in types]) for kind in self._topic_types}
+        self._own_labels: dict[str, list[int]] = defaultdict(list)  # word -> neighbours owning it
+        for i, label in enumerate(labels):
+            for word in self._index.own.get(label, ()):
+                self._own_labels[word].append(i)
+        learned = {label: i for i, label in enumerate(self._index.classifier.labels)}
+        self._learned_columns = np.array([learned[label] for label in labels], dtype=np.intp)
+        self._general_column = learned.get(GENERAL)
         for word in self._index.vocab:  # pre-warm the stem cache with the index vocabulary
             self.normaliser.stem(word)
         self.normaliser.save_stems()
@@ -788,21 +803,19 @@ class Understanding:
             doc_scores = (1 - th.cosine_weight) * coverage + th.cosine_weight * cosine
         else:
             doc_scores = coverage
-        # Documents are stored label by label: the best document of each label in one call.
-        per_group = np.maximum.reduceat(doc_scores, index.group_starts)
-        best: dict[str, float] = {}
-        for label, value in zip(index.group_labels, per_group.tolist(), strict=True):
-            if value > 0:
-                best[label] = max(best.get(label, 0.0), value)
+        # Every score below is an array over the labels in the index's order. Documents are
+        # stored label by label: the best document of each label in one call.
+        best = np.maximum.reduceat(doc_scores, index.group_starts)
         whole = self._whole_label(unique)
         words = self._content_words(text)
-        grams = index.ngrams.scores(words)
+        grams = index.ngrams.vector(words)
         # Stems too: "paspornya" names a passport as much as "paspor" does.
         said = {*words, *tokens}
         query_types = {self._doc_types[w] for w in said if w in self._doc_types}
         ours = query_types - {"other"}  # immigration itself or one of its document types
         named = query_types & self._topic_types
-        learned = index.classifier.probabilities(tokens)
+        probabilities = index.classifier.probability_array(tokens)
+        learned = probabilities[self._learned_columns]
         # A general request ("set an alarm", "lagu terbaru") lowers every score by how sure the
         # classifier is of it, unless the message names immigration, one of its documents or
         # this office ("min", "kantor", "mpp").
@@ -811,31 +824,27 @@ class Understanding:
         if not anchored:
             general_mass = sum(index.general_bm25.idf.get(t, unknown) for t in unique)
             nearest = float(index.general_bm25.scores(unique).max()) / general_mass
-            closer = max(0.0, min(nearest, 1.0) - float(per_group.max(initial=0.0)))
-            general = th.general_weight * learned.get(GENERAL, 0.0) + th.nearest_weight * closer
+            closer = max(0.0, min(nearest, 1.0) - float(best.max(initial=0.0)))
+            column = self._general_column
+            sure = float(probabilities[column]) if column is not None else 0.0
+            general = th.general_weight * sure + th.nearest_weight * closer
             general = min(1.0, general)
         # The classifier ignores words it never saw: trust it as far as it saw the question.
         known = [t for t in unique if t in index.bm25.idf]
         seen = sum(index.bm25.idf[t] for t in known) / mass
-        fused: dict[str, float] = {}
-        for label in set(best) | set(grams):
-            word_score = (1 - th.label_weight) * best.get(label, 0.0)
-            word_score += th.label_weight * whole.get(label, 0.0)
-            value = (1 - th.ngram_weight) * word_score + th.ngram_weight * grams.get(label, 0.0)
-            share = th.classifier_weight
-            value = (1 - share) * value + share * seen * learned[label]
-            label_type = self._label_type.get(label)
-            if label_type == "other":
-                gated = bool(ours) or index.own[label].isdisjoint(unique)
-            elif named:
-                gated = label_type in self._topic_types and label_type not in named
-            else:  # another agency's document and no immigration word: not our topics
-                gated = label.startswith("t:") and "other" in query_types and not ours
-            if gated:
-                value *= th.doc_type_gate
-            if len(known) == 1 and index.support[label][known[0]] < MIN_SUPPORT:
-                value *= th.doc_type_gate
-            fused[label] = value * (1 - general)
+        word_score = (1 - th.label_weight) * best + th.label_weight * whole
+        value = (1 - th.ngram_weight) * word_score + th.ngram_weight * grams
+        share = th.classifier_weight
+        value = (1 - share) * value + share * seen * learned
+        gate = th.doc_type_gate
+        value = np.where(self._gated(unique, ours, named, query_types), value * gate, value)
+        if len(known) == 1:
+            support = np.array([index.support[label][known[0]] for label in self._labels])
+            value = np.where(support < MIN_SUPPORT, value * gate, value)
+        value = value * (1 - general)
+        labels = self._labels
+        present = np.flatnonzero((best > 0) | (grams > 0)).tolist()
+        fused = dict(zip([labels[i] for i in present], value[present].tolist(), strict=True))
         exact = index.exact.get(frozenset(unique))
         if exact is not None:
             fused[exact] = fused.get(exact, 0.0) + th.exact_bonus
@@ -843,7 +852,28 @@ class Understanding:
             fused[GENERAL] = general  # not a label to answer with: `decide` passes over it
         return fused
 
-    def _whole_label(self, unique: list[str]) -> dict[str, float]:
+    def _gated(
+        self, unique: list[str], ours: set[str], named: set[str], query_types: set[str]
+    ) -> npt.NDArray[np.bool_]:
+        """Which labels the message's document types rule out: a neighbouring service when the
+        message names immigration or none of the service's own words; the topics of the other
+        document type when it names one; every topic when it names only another agency's
+        document."""
+        if ours:
+            gated = self._is_neighbour.copy()
+        else:
+            owned = np.zeros(len(self._labels), dtype=bool)
+            for word in unique:
+                owned[self._own_labels.get(word, [])] = True
+            gated = self._is_neighbour & ~owned
+        if named:
+            for kind in self._topic_types - named:
+                gated |= self._of_type[kind]
+        elif "other" in query_types and not ours:
+            gated |= self._is_topic
+        return gated
+
+    def _whole_label(self, unique: list[str]) -> npt.NDArray[np.float64]:
         """How much of the question each label's whole document explains, 0..1: each word
         counts with its IDF times how saturated the label is with it (tf / (tf + k1·norm)), so
         one passing mention in a long label explains a fraction of that word, not twice it;
@@ -854,12 +884,8 @@ class Understanding:
         mass = sum(bm25.idf.get(t, unknown) for t in unique)
         raw = bm25.scores(unique)
         top = float(raw.max(initial=0.0)) or 1.0
-        names = self._index.label_names
-        return {
-            names[i]: value / (bm25.k1 + 1) / mass * value / top
-            for i, value in enumerate(raw.tolist())
-            if value > 0
-        }
+        explained: npt.NDArray[np.float64] = raw / (bm25.k1 + 1) / mass * raw / top
+        return explained
 
 
 def _tail(text: str) -> str | None:
