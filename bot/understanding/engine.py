@@ -14,6 +14,7 @@ document.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 import re
@@ -21,7 +22,9 @@ import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib.metadata import version
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -119,10 +122,17 @@ def confidence_features(scores: dict[str, float], words: int) -> list[float]:
     other label and the best neighbouring service's score on its own, the route "elsewhere",
     how sure the engine is of a general request and whether it looked at all (a message naming
     immigration or this office is never taken for one), and the message's length in words."""
-    ranked = sorted((v for k, v in scores.items() if k.startswith("t:")), reverse=True)
-    best, second, third = [*ranked, 0.0, 0.0, 0.0][:3]
-    neighbour = max((v for k, v in scores.items() if k.startswith("n:")), default=0.0)
-    route = max((v for k, v in scores.items() if k.startswith("r:")), default=0.0)
+    topics: list[float] = []
+    neighbour = route = 0.0  # scores are never negative
+    for label, value in scores.items():
+        kind = label[0]
+        if kind == "t":
+            topics.append(value)
+        elif kind == "n":
+            neighbour = max(neighbour, value)
+        elif kind == "r":
+            route = max(route, value)
+    best, second, third = [*heapq.nlargest(3, topics), 0.0, 0.0, 0.0][:3]
     general = scores.get(GENERAL, 0.0)
     return [
         best,
@@ -170,6 +180,7 @@ class Analysis:
 
 Arrays = dict[str, npt.NDArray[Any]]
 BM25_K1 = 1.2
+NGRAM_CACHE_SIZE = 20_000  # words whose known grams are kept
 
 
 class _BM25:
@@ -247,13 +258,13 @@ class _BM25:
         return dots / (query_norm * self.norms)
 
 
+def _word_grams(word: str) -> list[str]:
+    padded = f" {word} "
+    return [padded[i : i + n] for n in (3, 4) for i in range(len(padded) - n + 1)]
+
+
 def _ngrams(words: Iterable[str]) -> Counter[str]:
-    grams: Counter[str] = Counter()
-    for word in words:
-        padded = f" {word} "
-        for n in (3, 4):
-            grams.update(padded[i : i + n] for i in range(len(padded) - n + 1))
-    return grams
+    return Counter(gram for word in words for gram in _word_grams(word))
 
 
 class _NgramIndex:
@@ -267,6 +278,7 @@ class _NgramIndex:
         self.grams = grams
         self.arrays = arrays
         self.rows = {g: i for i, g in enumerate(grams)}
+        self._word_rows = lru_cache(maxsize=NGRAM_CACHE_SIZE)(self._known_rows)
         self.idf = arrays["idf"]
         self.matrix = np.zeros((len(grams), len(labels)))
         self.matrix[arrays["row"], arrays["col"]] = arrays["value"]
@@ -296,14 +308,21 @@ class _NgramIndex:
         }
         return cls(list(docs), list(df), arrays)
 
+    def _known_rows(self, word: str) -> list[int]:
+        """The matrix rows of a word's grams that the index knows, in the order of `_ngrams`."""
+        rows = self.rows
+        return [rows[g] for g in _word_grams(word) if g in rows]
+
     def vector(self, words: Iterable[str]) -> npt.NDArray[np.float64]:
         """Cosine similarity with each label, in `labels` order."""
-        grams = _ngrams(words)
-        known = [(self.rows[g], c) for g, c in grams.items() if g in self.rows]
-        if not known:
+        counts: Counter[int] = Counter()
+        for word in words:
+            counts.update(self._word_rows(word))
+        if not counts:
             return np.zeros(len(self.labels))
-        rows = np.array([i for i, _ in known], dtype=np.intp)
-        vec = (np.log(np.array([c for _, c in known], dtype=np.float64)) + 1) * self.idf[rows]
+        rows = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        vec = (np.log(tf) + 1) * self.idf[rows]
         values: npt.NDArray[np.float64] = (vec / np.sqrt((vec**2).sum())) @ self.matrix[rows]
         return values
 
@@ -914,12 +933,9 @@ def decide(
     Answer when the best topic is likely enough to be right; offer the close topics as buttons
     when it is only fairly likely; otherwise decline (or redirect to a neighbouring service).
     """
-    ranked = sorted(
-        ((label, value) for label, value in scores.items() if label != GENERAL),
-        key=lambda kv: kv[1],
-        reverse=True,
-    )
-    topics = [label[2:] for label, _ in ranked if label.startswith("t:")]
+    ranked = sorted(scores.items(), key=itemgetter(1), reverse=True)
+    ranked = [item for item in ranked if item[0] != GENERAL]
+    topics = [label[2:] for label, _ in ranked if label[0] == "t"]
     candidates = tuple(topics[:5])
     if not ranked:
         return "unknown", None, None, candidates
