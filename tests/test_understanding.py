@@ -243,6 +243,57 @@ def test_a_long_story_is_answered_from_its_last_sentences(understanding: Underst
     assert understanding.analyse(story).topic_id == "paspor-perpanjang"
 
 
+def test_a_storys_other_agency_words_do_not_pull_when_the_question_names_a_passport(
+    understanding: Understanding,
+) -> None:
+    story = (
+        "Minggu lalu saya ngurus akta kelahiran dan KTP di Dukcapil, antrinya lama sekali "
+        "sampai sore, terus fotokopi KK juga harus dilegalisir. Capek deh. Nah sekarang paspor "
+        "saya sudah habis masa berlakunya, perpanjangnya bagaimana?"
+    )
+    analysis = understanding.analyse(story)
+    assert analysis.topic_id == "paspor-perpanjang"
+    # The KTP and KK of the story would rank "data differs between KTP and passport" third.
+    assert "data-berbeda" not in analysis.candidates[:3]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("are you open on saturday", "jam-layanan"),
+        ("buka jam 8 ya?", "jam-layanan"),
+        ("lokasinya di lantai brp", "lokasi"),
+        # A greeting's "min" says who is asked, although the greeting is not scored.
+        ("pagi min, kalau hari jumat sampai jam berapa", "jam-layanan"),
+    ],
+)
+def test_a_question_naming_no_other_place_is_about_this_office(
+    understanding: Understanding, text: str, topic: str
+) -> None:
+    assert understanding.analyse(text).topic_id == topic
+
+
+@pytest.mark.parametrize("text", ["is the bakery open on sunday", "open the settings"])
+def test_opening_something_else_stays_a_general_request(
+    understanding: Understanding, text: str
+) -> None:
+    assert understanding.analyse(text).route == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("aku durung tau nduwe paspor, gawe anyar kudu nggowo opo wae", "paspor-baru"),
+        ("njupuk paspor iso diwakilno bojoku ora", "paspor-pengambilan"),
+        ("aku kecewa karo pelayanane, arep sambat nang endi", "pengaduan"),
+    ],
+)
+def test_javanese_verbs_and_question_words_are_understood(
+    understanding: Understanding, text: str, topic: str
+) -> None:
+    assert understanding.analyse(text).topic_id == topic
+
+
 def test_two_questions_answer_the_first_and_offer_the_second(
     understanding: Understanding,
 ) -> None:

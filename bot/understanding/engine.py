@@ -622,6 +622,9 @@ class Understanding:
         self._stopwords = frozenset(lexicon.stopwords)
         self._vague = frozenset(lexicon.vague)
         self._anchors = frozenset(lexicon.anchors)
+        self._office = frozenset(lexicon.office)
+        self._office_context = frozenset(lexicon.office_context) | self._vague
+        self._other_words = frozenset(lexicon.doc_types.get("other", []))
         self._index = _Index.open(
             content,
             self.normaliser,
@@ -711,7 +714,9 @@ class Understanding:
         # A greeting or thanks before the question does not count: "selamat pagi kak, paspor
         # saya hilang" is scored as "paspor saya hilang", "makasih, paspor?" as "paspor".
         rest = self._smalltalk.after_greeting(chat)
-        scores = self.score(" ".join(rest) if rest is not chat else text)
+        # …but an anchor in it still says who is asked: "min, hari jumat buka jam brp".
+        greeting = [w for w in chat[: len(chat) - len(rest)] if w in self._anchors]
+        scores = self.score(" ".join([*greeting, *rest]) if rest is not chat else text)
         core = [w for raw in rest for w in self.normaliser.canonical(raw) if w not in stop]
         if len(core) == 1 and (category := core[0]) in self._topic_types:
             # Only the name of a category ("paspor", "wna"): show what there is to know about it.
@@ -795,21 +800,37 @@ class Understanding:
     def score(self, text: str) -> dict[str, float]:
         """Fused score per label (t:topic, n:neighbour, r:route), 0..1. A long message is
         scored as a whole and by its last sentences, where people put the question after the
-        story."""
-        scores = self._score(text)
+        story; when the question names an immigration document and no other agency's, the
+        story's other-agency words (the KTP or the Dukcapil visit that came first) are left
+        out of the whole."""
         tail = _tail(text)
         share = self.thresholds.tail_weight
         if tail is None or not share:
-            return scores
+            return self._score(text)
         last = self._score(tail)
+        asked = self._doc_types_of(self._content_words(tail))
+        ignore = self._other_words if asked - {"other"} and "other" not in asked else frozenset()
+        scores = self._score(text, ignore)
         return {
             label: (1 - share) * scores.get(label, 0.0) + share * last.get(label, 0.0)
             for label in scores.keys() | last.keys()
         }
 
-    def _score(self, text: str) -> dict[str, float]:
+    def _doc_types_of(self, words: Iterable[str]) -> set[str]:
+        return {self._doc_types[w] for w in words if w in self._doc_types}
+
+    def _asks_the_office(self, words: list[str]) -> bool:
+        """Only words of a question about the office itself ("buka jam 8?", "are you open on
+        saturday", "lantai brp"): it names no other place, so it is asked of this office."""
+        office, context = self._office, self._office_context
+        return not office.isdisjoint(words) and all(
+            w in office or w in context or w.isdigit() for w in words
+        )
+
+    def _score(self, text: str, ignore: frozenset[str] = frozenset()) -> dict[str, float]:
+        """`ignore`: words left out, as words and as index tokens."""
         index = self._index
-        tokens = self.normaliser.tokens(text, self._correct)
+        tokens = [t for t in self.normaliser.tokens(text, self._correct) if t not in ignore]
         if not tokens:
             return {}
         unique = list(dict.fromkeys(tokens))
@@ -826,11 +847,11 @@ class Understanding:
         # stored label by label: the best document of each label in one call.
         best = np.maximum.reduceat(doc_scores, index.group_starts)
         whole = self._whole_label(unique)
-        words = self._content_words(text)
+        words = [w for w in self._content_words(text) if w not in ignore]
         grams = index.ngrams.vector(words)
         # Stems too: "paspornya" names a passport as much as "paspor" does.
         said = {*words, *tokens}
-        query_types = {self._doc_types[w] for w in said if w in self._doc_types}
+        query_types = self._doc_types_of(said)
         ours = query_types - {"other"}  # immigration itself or one of its document types
         named = query_types & self._topic_types
         probabilities = index.classifier.probability_array(tokens)
@@ -838,7 +859,11 @@ class Understanding:
         # A general request ("set an alarm", "lagu terbaru") lowers every score by how sure the
         # classifier is of it, unless the message names immigration, one of its documents or
         # this office ("min", "kantor", "mpp").
-        anchored = bool(ours) or not self._anchors.isdisjoint({*self.normaliser.words(text), *said})
+        anchored = (
+            bool(ours)
+            or not self._anchors.isdisjoint({*self.normaliser.words(text), *said})
+            or self._asks_the_office(words)
+        )
         general = 0.0
         if not anchored:
             general_mass = sum(index.general_bm25.idf.get(t, unknown) for t in unique)
