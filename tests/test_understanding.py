@@ -264,7 +264,8 @@ def test_a_storys_other_agency_words_do_not_pull_when_the_question_names_a_passp
         ("buka jam 8 ya?", "jam-layanan"),
         ("lokasinya di lantai brp", "lokasi"),
         # A greeting's "min" says who is asked, although the greeting is not scored.
-        ("pagi min, kalau hari jumat sampai jam berapa", "jam-layanan"),
+        ("halo min, hari jumat sampai jam berapa", "jam-layanan"),
+        ("halo min, bisa bayar pake dana gk", "pembayaran"),
     ],
 )
 def test_a_question_naming_no_other_place_is_about_this_office(
