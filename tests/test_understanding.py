@@ -301,6 +301,20 @@ def test_two_questions_answer_the_first_and_offer_the_second(
     analysis = understanding.analyse("syarat perpanjang paspor apa aja dan biaya paspor berapa")
     assert (analysis.topic_id, analysis.also) == ("paspor-perpanjang", "paspor-biaya")
     assert understanding.analyse("syarat perpanjang paspor apa aja").also is None
+    # Two questions the whole message could not answer as one are still both seen.
+    both = understanding.analyse(
+        "senin buka jam berapa kak? terus kalau mau bayar bisa lewat qris?"
+    )
+    assert (both.route, both.topic_id, both.also) == ("topic", "jam-layanan", "pembayaran")
+
+
+def test_pieces_of_one_question_are_not_taken_for_two(understanding: Understanding) -> None:
+    # "sama" joins the two documents here; split there, neither piece asks what the whole does.
+    text = "nama di akta beda sama ktp, masih bisa bikin paspor?"
+    assert (understanding.analyse(text).topic_id, understanding.analyse(text).also) == (
+        "data-berbeda",
+        None,
+    )
 
 
 def test_a_benchmark_line_with_a_sample_questions_words_is_recognised(

@@ -752,10 +752,13 @@ class Understanding:
             if small is not None:
                 return Analysis("smalltalk", lang, smalltalk=small, normalised=normalised)
         also = None
-        if route in ("topic", "clarify"):  # each part must be answerable on its own
-            first, also = self._two_questions(text)
-            if first is not None:
-                route, topic_id = "topic", first
+        if route in ("topic", "clarify") or (route == "unknown" and neighbour_id is None):
+            # Each part must be answerable on its own; a topic the whole message answers and
+            # neither part does says the parts are pieces of one question ("nama di akta beda
+            # sama KTP, masih bisa bikin paspor?").
+            first, second = self._two_questions(text)
+            if first is not None and (route != "topic" or topic_id in (first, second)):
+                route, topic_id, also = "topic", first, second
         suggestions: tuple[str, ...] = ()
         if route == "unknown" and scores.get(GENERAL, 0.0) >= GENERAL_DECLINE:
             candidates = ()  # a general request: no "perhaps one of these?" topics
