@@ -308,6 +308,13 @@ def test_two_questions_answer_the_first_and_offer_the_second(
     assert (both.route, both.topic_id, both.also) == ("topic", "jam-layanan", "pembayaran")
 
 
+def test_a_part_that_asks_nothing_is_not_a_second_question(understanding: Understanding) -> None:
+    # "my wife is indonesian" alone reads as a spouse's stay permit, but it asks nothing.
+    text = "hi, my wife is indonesian and never had passport, how she make a new one?"
+    analysis = understanding.analyse(text)
+    assert (analysis.topic_id, analysis.also) == ("paspor-baru", None)
+
+
 def test_pieces_of_one_question_are_not_taken_for_two(understanding: Understanding) -> None:
     # "sama" joins the two documents here; split there, neither piece asks what the whole does.
     text = "nama di akta beda sama ktp, masih bisa bikin paspor?"

@@ -91,8 +91,8 @@ class Thresholds:
     # The best topic is answered when the calibrated confidence that it is right (`confidence`)
     # reaches `answer`, offered among buttons when it reaches `sure_enough`; any other best
     # label (a neighbouring service, a route) needs a fused score of `clarify`.
-    answer: float = 0.5
-    sure_enough: float = 0.4
+    answer: float = 0.35
+    sure_enough: float = 0.3
     clarify: float = 0.15
     suggest: float = 0.1  # a declined question still offers topics scoring at least this
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
@@ -101,18 +101,18 @@ class Thresholds:
     label_weight: float = 0.7  # share of the word score from the whole-label document
     cosine_weight: float = 0.0  # share of a sample question's score from cosine (rest: coverage)
     exact_bonus: float = 0.1  # added when the words are exactly one label's sample question
-    unknown_token_weight: float = 2.0  # times the mean IDF: words the index does not know
+    unknown_token_weight: float = 1.5  # times the mean IDF: words the index does not know
     classifier_weight: float = 0.3  # share of the learned probability in the fused score
-    general_weight: float = 2.0  # times P(general request): how much it lowers every score
+    general_weight: float = 1.5  # times P(general request): how much it lowers every score
     nearest_weight: float = 2.0  # times how much closer the nearest general request is
     tail_weight: float = 0.4  # share of a long message's score from its last sentences
 
 
 # Logistic regression on `confidence_features`, fitted on the dev split only (in-scope, out of
 # scope and general-request lines, 5-fold cross-validated): python -m benchmarks.calibrate.
-CONFIDENCE_BIAS = -5.8124
+CONFIDENCE_BIAS = -6.7661
 CONFIDENCE_WEIGHTS = (
-    2.7907, 4.7046, 5.1579, -2.3578, 1.8346, -0.9977, 3.5298, -0.3242, -5.0095, -1.2304,
+    3.5565, 4.1278, 4.4723, -2.3888, 2.1176, 0.0160, 3.5219, 0.7153, -4.4305, -1.3452,
 )  # fmt: skip
 
 
@@ -623,6 +623,7 @@ class Understanding:
         self._vague = frozenset(lexicon.vague)
         self._anchors = frozenset(lexicon.anchors)
         self._office = frozenset(lexicon.office)
+        self._question_words = frozenset(lexicon.question_words)
         self._office_context = frozenset(lexicon.office_context) | self._vague
         self._other_words = frozenset(lexicon.doc_types.get("other", []))
         self._index = _Index.open(
@@ -782,7 +783,20 @@ class Understanding:
         topic on their own, (None, None) when it does not hold two such questions."""
         if len(text.split()) >= LONG_MESSAGE_WORDS:
             return None, None
-        parts = [p for p in _QUESTION_SPLIT.split(text) if len(p.split()) >= 2]
+        pieces: list[tuple[str, bool]] = []  # (text, followed by a question mark)
+        start = 0
+        for match in _QUESTION_SPLIT.finditer(text):
+            pieces.append((text[start : match.start()], match.group() == "?"))
+            start = match.end()
+        pieces.append((text[start:], False))
+        # A part asks something when it ends with "?" or has a question word: "my wife is
+        # Indonesian and never had a passport, how…" holds one question, not two.
+        parts = [
+            part
+            for part, marked in pieces
+            if len(part.split()) >= 2
+            and (marked or not self._question_words.isdisjoint(self._chat_words(part)))
+        ]
         if len(parts) < 2:
             return None, None
         found: list[str] = []
