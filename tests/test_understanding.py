@@ -19,13 +19,13 @@ from bot.understanding.engine import INDEX_FILE, Route
 from bot.understanding.normalise import STEM_CACHE_FILE
 
 # Recorded with `python -m benchmarks.accuracy --split dev` and `--general dev` (BENCHMARKS.md):
-# 500 of 526 right, 7 wrong, 150 of 152 out of scope declined, 3 of 894 general requests
+# 511 of 525 right, 5 wrong, 147 of 152 out of scope declined, 3 of 894 general requests
 # answered with a topic. The floors sit a few lines below, so that one changed line is no
 # failure but a real loss is.
-DEV_TOP1_FLOOR = 496 / 526
-DEV_WRONG_CEILING = 11 / 526
-DEV_OOS_RECALL_FLOOR = 147 / 152
-GENERAL_TOPIC_CEILING = 7  # of the 894 general requests in benchmarks/general_dev_*.txt
+DEV_TOP1_FLOOR = 507 / 525
+DEV_WRONG_CEILING = 9 / 525
+DEV_OOS_RECALL_FLOOR = 143 / 152
+GENERAL_TOPIC_CEILING = 6  # of the 894 general requests in benchmarks/general_dev_*.txt
 
 
 def test_dev_split_accuracy_does_not_fall_below_the_recorded_figures(
