@@ -288,7 +288,7 @@ def test_opening_something_else_stays_a_general_request(
         ("njupuk paspor iso diwakilno bojoku ora", "paspor-pengambilan"),
         ("aku kecewa karo pelayanane, arep sambat nang endi", "pengaduan"),
         # every word of "what can one get done here" is a stopword; the phrase is not
-        ("ten mriki saged ngurus napa mawon nggih", "layanan-tersedia"),
+        ("teng mriki saged ngurus napa mawon", "layanan-tersedia"),
         ("bisa urus apa aja disini", "layanan-tersedia"),
     ],
 )
