@@ -53,6 +53,8 @@ def test_slang_and_canonical_forms_normalise(understanding: Understanding) -> No
     assert tokens("e-paspor") == tokens("paspor elektronik")
     assert tokens("berkas2nya anak2") == tokens("berkasnya anak")  # reduplication with a 2
     assert tokens("mau nanya2 soal paspor dong hehe") == ["paspor"]  # chat filler
+    assert tokens("jarene arep kerjo") == tokens("katanya mau kerja")  # Javanese
+    assert tokens("my visa refused") == tokens("visa saya ditolak")  # English
 
 
 def test_another_agencys_document_is_not_answered_with_an_immigration_topic(
@@ -121,7 +123,11 @@ def test_small_talk_is_recognised(understanding: Understanding, text: str, kind:
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("terima kasih banyak ya kak", "thanks"), ("thank you very much, bye", "thanks")],
+    [
+        ("terima kasih banyak ya kak", "thanks"),
+        ("thank you very much, bye", "thanks"),
+        ("ok thank you very much, bye bye", "thanks"),  # seven words
+    ],
 )
 def test_small_talk_words_in_any_order_are_small_talk(
     understanding: Understanding, text: str, kind: str
@@ -289,6 +295,7 @@ def test_opening_something_else_stays_a_general_request(
         ("aku kecewa karo pelayanane, arep sambat nang endi", "pengaduan"),
         # every word of "what can one get done here" is a stopword; the phrase is not
         ("teng mriki saged ngurus napa mawon", "layanan-tersedia"),
+        ("permohonan paspor garwaku ditolak, kudu piye", "permohonan-ditolak"),
         ("bisa urus apa aja disini", "layanan-tersedia"),
     ],
 )

@@ -61,7 +61,7 @@ MIN_SUPPORT = 3
 # topic's or route's.
 OWN_WORD_RATIO = 3.0
 # A message of small-talk words only, in any order ("makasih banyak ya kak"), up to this long.
-SMALLTALK_MAX_WORDS = 6
+SMALLTALK_MAX_WORDS = 8
 # A message this long is also scored by its last sentences, at least TAIL_WORDS words of them.
 LONG_MESSAGE_WORDS = 25
 TAIL_WORDS = 10
