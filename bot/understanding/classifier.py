@@ -96,14 +96,10 @@ class Classifier:
         norm = float(np.sqrt((vals**2).sum())) or 1.0
         return cols, vals / norm
 
-    def probability_array(self, tokens: Sequence[str]) -> Floats:
+    def probabilities(self, tokens: Sequence[str]) -> Floats:
         """P(label | tokens) in `labels` order; the bias alone when no token is known."""
         cols, vals = self._vector(Counter(features(tokens)))
         logits = self.weights[-1] + vals @ self.weights[cols]
         exp = np.exp(logits - logits.max())
         probs: Floats = exp / exp.sum()
         return probs
-
-    def probabilities(self, tokens: Sequence[str]) -> dict[str, float]:
-        """P(label | tokens) by label."""
-        return dict(zip(self.labels, self.probability_array(tokens).tolist(), strict=True))

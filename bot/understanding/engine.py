@@ -440,9 +440,9 @@ class _Index:
         self.loaded = False  # True when read from a file rather than computed
         labels = [label for label, _ in docs]
         self.label_names = list(dict.fromkeys(labels))
+        # Where each label's documents start: one run per label, in `label_names` order.
         starts = [i for i in range(len(labels)) if i == 0 or labels[i] != labels[i - 1]]
         self.group_starts = np.array(starts, dtype=np.intp)
-        self.group_labels = [labels[i] for i in starts]
         # A question whose words are exactly those of one label's title, keyword or sample
         # question (and of no other label's) is strong evidence for that label.
         owners: dict[frozenset[str], set[str]] = defaultdict(set)
@@ -871,7 +871,7 @@ class Understanding:
         query_types = self._doc_types_of(said)
         ours = query_types - {"other"}  # immigration itself or one of its document types
         named = query_types & self._topic_types
-        probabilities = index.classifier.probability_array(tokens)
+        probabilities = index.classifier.probabilities(tokens)
         learned = probabilities[self._learned_columns]
         # A general request ("set an alarm", "lagu terbaru") lowers every score by how sure the
         # classifier is of it, unless the message names immigration, one of its documents or
