@@ -2,7 +2,7 @@
 
     python -m benchmarks.speed
 
-Prints: engine build time from scratch (stems computed, index computed, classifier trained) and
+Prints: engine build time computing the index (as after a content edit: classifier trained) and
 with the shipped stems and index, per-question latency in process (median, p99; wall and thread
 CPU time) over every question of the benchmark files repeated, peak memory (tracemalloc), the
 wall time of `ukkbot ask --batch` on 10,000 lines, of a cold `ukkbot ask "…"`, and of a first
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from benchmarks.accuracy import CONTENT, load_rows
 from bot.content import Content, load_content
-from bot.understanding import Understanding, normalise
+from bot.understanding import Understanding
 from bot.understanding import engine as engine_module
 
 BATCH_LINES = 10_000
@@ -60,27 +60,26 @@ def _first_run_to_healthz(ukkbot: str) -> float:
             server.wait()
 
 
-def _build_from_scratch(content: Content) -> float:
-    """Seconds to build the engine with neither the shipped stems nor the shipped index (as
-    after a content edit): every sample stemmed and tokenised, the classifier trained."""
-    shipped = engine_module.SHIPPED_INDEX, normalise.SHIPPED_STEMS
+def _build_computing_the_index(content: Content) -> float:
+    """Seconds to build the engine without the shipped index, as after an edit of the sample
+    questions: every sample tokenised (stems from the shipped file), the classifier trained
+    (scikit-learn imported), the index kept in the data folder."""
+    shipped = engine_module.SHIPPED_INDEX
     with tempfile.TemporaryDirectory() as folder:
         engine_module.SHIPPED_INDEX = Path(folder) / "none.npz"
-        normalise.SHIPPED_STEMS = Path(folder) / "none.json"
         try:
             t0 = time.perf_counter()
             Understanding(content, cache_dir=Path(folder))
             return time.perf_counter() - t0
         finally:
-            engine_module.SHIPPED_INDEX, normalise.SHIPPED_STEMS = shipped
+            engine_module.SHIPPED_INDEX = shipped
 
 
 def main() -> None:
     questions = [row.question for row in load_rows()]
     content = load_content(CONTENT)
-    print(
-        f"engine build from scratch (stems, index, training): {_build_from_scratch(content):.2f} s"
-    )
+    computed = _build_computing_the_index(content)
+    print(f"engine build computing the index (training included): {computed:.2f} s")
     with tempfile.TemporaryDirectory() as folder:
         t0 = time.perf_counter()
         engine = Understanding(content, cache_dir=Path(folder))
