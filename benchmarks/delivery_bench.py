@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import json
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -143,6 +145,38 @@ QUESTIONS = [
 ]
 
 
+class KeepAliveSession:
+    """One chat session as a browser holds it: one HTTP/1.1 keep-alive connection from its own
+    loopback address. Raw asyncio streams, so that the load generator costs little CPU beside
+    the server it measures (an httpx client per request cost more than the server's answer)."""
+
+    def __init__(self, port: int, n: int) -> None:
+        self.port = port
+        self.n = n
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def post(self, path: str, body: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(
+                "127.0.0.1", self.port, local_addr=(address(self.n), 0)
+            )
+        reader, writer = self.streams
+        payload = json.dumps(body).encode()
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head)[1])  # type: ignore[index]
+        return status, json.loads(await reader.readexactly(length))
+
+    async def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+
+
 async def web_load(folder: Path, think: float, sessions: int = 200, messages: int = 20) -> None:
     """`think`: seconds a session waits between an answer and its next message (0: at once,
     as the issue measured; people reading and typing take longer)."""
@@ -163,12 +197,10 @@ async def web_load(folder: Path, think: float, sessions: int = 200, messages: in
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     latencies: list[float] = []
     errors = 0
     try:
-        limits = httpx.Limits(max_connections=sessions)
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             for _ in range(600):  # the engine trains on the first start: up to a minute
                 try:
                     if (await client.get("/healthz")).status_code in (200, 503):
@@ -176,47 +208,56 @@ async def web_load(folder: Path, think: float, sessions: int = 200, messages: in
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
 
-            async def session(n: int) -> None:
-                nonlocal errors
-                await asyncio.sleep(think * n / sessions)  # sessions start spread out
+        async def session(n: int) -> None:
+            nonlocal errors
+            await asyncio.sleep(think * n / sessions)  # sessions start spread out
+            chat = KeepAliveSession(port, n)
+            try:
                 for i in range(messages):
                     if i:
                         await asyncio.sleep(think)
                     body = {"session": f"bench-session-{n:04d}", "text": QUESTIONS[(n + i) % 8]}
                     started = time.perf_counter()
                     try:
-                        async with httpx.AsyncClient(
-                            base_url=base, timeout=30, transport=own_address(n)
-                        ) as own:
-                            response = await own.post("/api/chat", json=body)
-                        ok = response.status_code == 200 and response.json()["replies"]
-                    except httpx.HTTPError:
+                        status, answer = await asyncio.wait_for(chat.post("/api/chat", body), 30)
+                        ok = status == 200 and bool(answer["replies"])
+                    except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError):
                         ok = False
+                        await chat.close()
+                        chat = KeepAliveSession(port, n)
                     latencies.append(time.perf_counter() - started)
                     errors += not ok
+            finally:
+                await chat.close()
 
-            started = time.perf_counter()
-            await asyncio.gather(*(session(n) for n in range(sessions)))
-            wall = time.perf_counter() - started
+        cpu = cpu_seconds(server.pid)
+        started = time.perf_counter()
+        await asyncio.gather(*(session(n) for n in range(sessions)))
+        wall = time.perf_counter() - started
+        cpu = cpu_seconds(server.pid) - cpu
     finally:
         server.terminate()
         await server.wait()
     cuts = statistics.quantiles(latencies, n=100)
     print(
-        f"3. web chat, {sessions} sessions × {messages} messages, {think:.0f} s between a "
+        f"3. web chat, {sessions} sessions × {messages} messages, {think:g} s between a "
         f"session's messages: p50 {cuts[49] * 1000:.0f} ms, "
         f"p99 {cuts[98] * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms, {errors} errors, "
-        f"{len(latencies) / wall:.0f} requests/s (target p99 ≤ 500 ms, 0 errors)"
+        f"{len(latencies) / wall:.0f} requests/s, server CPU {cpu / len(latencies) * 1000:.2f} "
+        f"ms a message (target p99 ≤ 500 ms, 0 errors)"
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux): what a message costs the server,
+    whatever else the machine is doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def address(n: int) -> str:
     """Session n's own loopback address (all of 127.0.0.0/8 reaches this machine)."""
     return f"127.0.{1 + n // 250}.{1 + n % 250}"
-
-
-def own_address(n: int) -> httpx.AsyncHTTPTransport:
-    return httpx.AsyncHTTPTransport(local_address=address(n))
 
 
 async def web_in_process(
@@ -312,7 +353,7 @@ async def main() -> None:
         )
         # Built here first, so the server process starts from its caches.
         engine = Understanding(load_content(ROOT / "content"), cache_dir=folder / "web")
-        for think in (0.0, 2.0):
+        for think in (0.0, 0.5, 2.0):
             await web_load(folder, think)
         await web_in_process(folder, engine)
         for rate, count in ((25.0, 500), (80.0, 1000)):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import shutil
 import signal
@@ -312,6 +313,9 @@ async def serve(settings: Settings) -> None:
     except BaseException:
         sock.close()
         raise
+    # The engine and content are ~90,000 objects that live as long as the process: kept out of
+    # the collector's full passes, which otherwise stall every answer in flight for ~0.1 s.
+    gc.freeze()
     # log_config=None: uvicorn's lines go through our handler (one line, masked) too.
     config = uvicorn.Config(
         build_http(app), host=settings.HTTP_HOST, port=settings.HTTP_PORT, log_config=None

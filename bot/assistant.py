@@ -11,7 +11,7 @@ from bot import metrics
 from bot.context import Answer, Context, Services
 from bot.core import Incoming, Lang, Reply, lang_from_hint
 from bot.markup import escape_markup
-from bot.store import users
+from bot.store import conversations, users
 from handlers import COMMANDS as COMMANDS
 from handlers import CONVERSATIONS, Result, action_table, command_table
 from handlers import STAFF_COMMANDS as STAFF_COMMANDS
@@ -65,11 +65,9 @@ class Assistant:
         self.services.bookkeeping.touch(incoming.channel, incoming.user_key, store.clock())
         # Reads through the reader: a writer waiting for the database lock holds nobody up.
         # Administrators come from the settings (the channel marks them); staff from the store.
-        if incoming.role == "resident" and await users.is_staff(
-            store.reader, incoming.channel, incoming.user_key
-        ):
+        stored, staff = await users.profile(store.reader, incoming.channel, incoming.user_key)
+        if incoming.role == "resident" and staff:
             incoming = replace(incoming, role="staff")
-        stored = await users.get_language(store.reader, incoming.channel, incoming.user_key)
         lang = stored or lang_from_hint(incoming.lang_hint)
         ctx = Context(incoming, lang, self.services, lang_chosen=stored is not None)
         text = (incoming.text or "").strip()
@@ -114,10 +112,16 @@ class Assistant:
         return [ctx.reply(ctx.t("unsupported_message"), ctx.menu_button())]
 
     async def _conversation(self, ctx: Context, text: str) -> Result | None:
-        for conversation in CONVERSATIONS:
-            replies = await conversation(ctx, text)
-            if replies is not None:
-                return replies
+        incoming, store = ctx.incoming, self.services.store
+        # One read tells which conversations this chat has open (almost always none).
+        open_ = await conversations.open_conversations(
+            store.reader, incoming.channel, incoming.chat_key, incoming.user_key, store.clock()
+        )
+        for name, conversation in CONVERSATIONS:
+            if name in open_:
+                replies = await conversation(ctx, text)
+                if replies is not None:
+                    return replies
         return None
 
     async def _free_text(self, ctx: Context, text: str) -> Result | None:

@@ -10,9 +10,9 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.config import SettingsError, StartupError, load_settings
 from bot.content import ContentError, check_content, load_content, report_content
@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export(args.channel, args.key))
         if args.command == "skm":
             return asyncio.run(_skm_report(args.first, args.last, args.csv))
-        return asyncio.run(_serve(args.command))
+        return _run_loop(_serve(args.command))
     except SettingsError as exc:
         print(f"ukkbot: setting {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -122,6 +122,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `ukkbot content show … | head` closed the pipe: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _run_loop(main: Coroutine[Any, Any, int]) -> int:
+    """Run the server or the console on uvloop where it is installed (not on Windows)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 async def _serve(command: str) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot import actions
 from bot.context import Answer, Context
 from bot.core import STAFF_ROLES, Reply
+from bot.store import conversations
 from handlers import (
     announcements,
     browse,
@@ -117,11 +118,12 @@ ACTIONS: dict[str, Handler] = {
 STAFF_ACTIONS: dict[str, Handler] = {
     actions.DRAFT: announcements.answer_draft,
 }
-CONVERSATIONS: tuple[Conversation, ...] = (
-    announcements.continue_draft,
-    handover.take_question,
-    survey.take_comment,
-    reminders.take_expiry_date,
+# Each under the name bot/store/conversations.py gives it when the chat has it open.
+CONVERSATIONS: tuple[tuple[str, Conversation], ...] = (
+    (conversations.ANNOUNCEMENT_DRAFT, announcements.continue_draft),
+    (conversations.HANDOVER, handover.take_question),
+    (conversations.SURVEY_COMMENT, survey.take_comment),
+    (conversations.REMINDER_DATE, reminders.take_expiry_date),
 )
 
 

@@ -60,9 +60,6 @@ async def take_question(ctx: Context, text: str) -> list[Reply] | None:
     """The question typed after the bot asked for it; None when nothing is waiting."""
     now = ctx.store.clock()
     channel, chat_key = ctx.incoming.channel, ctx.incoming.chat_key
-    # Read first: every typed message passes here, and almost none is awaited.
-    if await handovers.waiting_handover(ctx.store.db, channel, chat_key, now) is None:
-        return None
     async with ctx.store.transaction() as db:
         handover = await handovers.waiting_handover(db, channel, chat_key, now)
         if handover is None:

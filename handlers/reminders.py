@@ -118,7 +118,6 @@ async def take_expiry_date(ctx: Context, text: str) -> list[Reply] | None:
     """The date typed after choosing a document; None when no choice is open, or when the text
     has no digits at all (a question: the choice is dropped and the question answered)."""
     channel, chat_key = ctx.incoming.channel, ctx.incoming.chat_key
-    # Read first: every typed message passes here, and almost none is a date.
     kind = await reminder_store.draft(ctx.store.db, channel, chat_key, ctx.store.clock())
     if kind is None:
         return None

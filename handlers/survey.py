@@ -122,7 +122,6 @@ async def take_comment(ctx: Context, text: str) -> list[Reply] | None:
     """The suggestion typed right after the survey; None when none is awaited."""
     channel, chat_key = ctx.incoming.channel, ctx.incoming.chat_key
     now = ctx.store.clock()
-    # Read first: every typed message passes here, and almost none is a suggestion.
     if not await survey_store.awaiting_comment(ctx.store.db, channel, chat_key, now):
         return None
     async with ctx.store.transaction() as db:

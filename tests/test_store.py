@@ -13,7 +13,17 @@ import pytest
 
 import bot.store
 from bot.app import every
-from bot.store import Store, questions, whatsapp
+from bot.store import (
+    Store,
+    announcements,
+    conversations,
+    handovers,
+    questions,
+    reminders,
+    survey,
+    users,
+    whatsapp,
+)
 from bot.store.db import StoreError
 from bot.store.retention import forget_expired
 from tests.conftest import FixedClock
@@ -111,3 +121,47 @@ async def test_a_failed_sweep_is_logged_and_retried_an_hour_later(
         await every(3600, lambda: forget_expired(store), "retention sweep", sleep)
     assert sleeps == [3600, 3600]
     assert await store.db.execute_fetchall("SELECT * FROM questions") == []
+
+
+async def test_the_route_learns_in_one_read_which_conversations_a_chat_has_open(
+    store: Store, clock: FixedClock
+) -> None:
+    now = clock()
+    db = store.db
+    assert await conversations.open_conversations(db, "t", "c1", "u1", now) == frozenset()
+    await handovers.open_handover(db, "t", "c1", "id", True, now)
+    await survey.invite(db, "t", "c1", now.date())
+    await survey.submit(
+        db, "t", "c1", now, survey.Response(now.date().isoformat(), "paspor", (4,) * 9)
+    )
+    await reminders.open_draft(db, "t", "c1", "paspor", now)
+    await announcements.save_draft(db, "t", "u1", announcements.Draft("text_id"), now)
+    await db.commit()
+    assert await conversations.open_conversations(db, "t", "c1", "u1", now) == {
+        conversations.HANDOVER,
+        conversations.SURVEY_COMMENT,
+        conversations.REMINDER_DATE,
+        conversations.ANNOUNCEMENT_DRAFT,
+    }
+    # Another chat sees none of them; each state ends when its own module says it ends.
+    assert await conversations.open_conversations(db, "t", "c2", "u2", now) == frozenset()
+    later = now + dt.timedelta(minutes=16)  # past the survey's 15-minute comment window
+    assert conversations.SURVEY_COMMENT not in await conversations.open_conversations(
+        db, "t", "c1", "u1", later
+    )
+    later = now + dt.timedelta(hours=1, seconds=1)  # past the hand-over's and the draft's hour
+    assert await conversations.open_conversations(db, "t", "c1", "u1", later) == {
+        conversations.ANNOUNCEMENT_DRAFT
+    }
+
+
+async def test_one_read_gives_the_language_choice_and_the_staff_mark(
+    store: Store, clock: FixedClock
+) -> None:
+    db = store.db
+    assert await users.profile(db, "t", "u1") == (None, False)
+    await users.set_language(db, "t", "u1", "en", clock())
+    await users.add_staff(db, "t", "u1", "admin", clock())
+    await db.commit()
+    assert await users.profile(db, "t", "u1") == ("en", True)
+    assert await users.profile(db, "t", "u2") == (None, False)

@@ -9,6 +9,7 @@ browser's sessionStorage (the tab's lifetime); the server keeps only what every 
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import math
@@ -26,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 from bot import actions
 from bot.assistant import Assistant
 from bot.channels import Channel, Connectors
-from bot.channels.webmarkup import to_blocks
+from bot.channels.webmarkup import Block, to_blocks
 from bot.config import Settings
 from bot.content import Content
 from bot.core import LANGS, MAX_ACTION_BYTES, Incoming, Lang, Option, Reply, lang_from_hint
@@ -79,12 +80,20 @@ def option_groups(options: Sequence[Option]) -> list[tuple[str, list[Option]]]:
     return groups
 
 
+@functools.lru_cache(maxsize=512)
+def _rendered(text: str) -> tuple[str, list[Block]]:
+    """A reply text as plain text and as blocks. Topic answers come back all day and their
+    markup costs more than the rest of a web reply; the blocks are only ever serialised."""
+    return to_plain(text), to_blocks(text)
+
+
 def reply_json(reply: Reply, content: Content, lang: Lang) -> dict[str, Any]:
     """A Reply as the web API shapes it: DESIGN.md's text and options, plus the markup as
     blocks and the options in labelled groups for the page."""
+    plain, blocks = _rendered(reply.text)
     data: dict[str, Any] = {
-        "text": to_plain(reply.text),
-        "blocks": to_blocks(reply.text),
+        "text": plain,
+        "blocks": blocks,
         "options": [{"id": o.id, "label": o.label} for o in reply.options],
         "groups": [
             {

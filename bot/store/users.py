@@ -28,15 +28,33 @@ async def touch_user(
     )
 
 
+def _lang(stored: str | None) -> Lang | None:
+    if stored not in ("id", "en"):
+        return None
+    return "en" if stored == "en" else "id"
+
+
 async def get_language(db: aiosqlite.Connection, channel: str, user_key: str) -> Lang | None:
     """The language the person chose with /bahasa; None when they never chose."""
     rows = await db.execute_fetchall(
         "SELECT language FROM users WHERE channel = ? AND user_key = ?", (channel, user_key)
     )
     row = next(iter(rows), None)
-    if row is None or row["language"] not in ("id", "en"):
-        return None
-    return "en" if row["language"] == "en" else "id"
+    return None if row is None else _lang(row["language"])
+
+
+async def profile(
+    db: aiosqlite.Connection, channel: str, user_key: str
+) -> tuple[Lang | None, bool]:
+    """The /bahasa choice (None: never chose) and whether the person is staff, in one read:
+    every message needs both, and each read is a round trip to the database thread."""
+    rows = await db.execute_fetchall(
+        "SELECT (SELECT language FROM users WHERE channel = ? AND user_key = ?) AS language, "
+        "EXISTS (SELECT 1 FROM staff WHERE channel = ? AND user_key = ?) AS staff",
+        (channel, user_key, channel, user_key),
+    )
+    row = next(iter(rows))
+    return _lang(row["language"]), bool(row["staff"])
 
 
 async def set_language(
