@@ -19,12 +19,12 @@ from bot.understanding.engine import INDEX_FILE, Route
 from bot.understanding.normalise import STEM_CACHE_FILE
 
 # Recorded with `python -m benchmarks.accuracy --split dev` and `--general dev` (BENCHMARKS.md):
-# 511 of 525 right, 5 wrong, 148 of 152 out of scope declined, 3 of 894 general requests
+# 495 of 510 right, 6 wrong, 149 of 152 out of scope declined, 2 of 894 general requests
 # answered with a topic. The floors sit a few lines below, so that one changed line is no
 # failure but a real loss is.
-DEV_TOP1_FLOOR = 507 / 525
-DEV_WRONG_CEILING = 9 / 525
-DEV_OOS_RECALL_FLOOR = 143 / 152
+DEV_TOP1_FLOOR = 491 / 510
+DEV_WRONG_CEILING = 10 / 510
+DEV_OOS_RECALL_FLOOR = 146 / 152
 GENERAL_TOPIC_CEILING = 6  # of the 894 general requests in benchmarks/general_dev_*.txt
 
 
@@ -212,6 +212,14 @@ def test_a_real_word_is_never_corrected_into_a_domain_word(understanding: Unders
     assert corrected[:2] == normaliser.tokens("timer electric")
     assert corrected[2] == normaliser.stem("perpanjang")  # a typo is still fixed
     assert normaliser.is_word("timer") and not normaliser.is_word("perpanjnag")
+
+
+def test_a_typo_of_a_lexicon_word_is_corrected_to_what_it_stands_for(
+    understanding: Understanding,
+) -> None:
+    # The index knows "kitas" only as "itas"; "kitass" is still a typo of it.
+    corrected = understanding.normaliser.tokens("kitass requirement", understanding._correct)
+    assert corrected == understanding.normaliser.tokens("kitas requirement")
 
 
 def test_a_label_mentioning_a_word_once_explains_less_than_one_made_of_it(

@@ -91,9 +91,9 @@ class Thresholds:
     # The best topic is answered when the calibrated confidence that it is right (`confidence`)
     # reaches `answer`, offered among buttons when it reaches `sure_enough`; any other best
     # label (a neighbouring service, a route) needs a fused score of `clarify`.
-    answer: float = 0.35
-    sure_enough: float = 0.3
-    clarify: float = 0.15
+    answer: float = 0.5
+    sure_enough: float = 0.4
+    clarify: float = 0.1
     suggest: float = 0.1  # a declined question still offers topics scoring at least this
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
@@ -471,9 +471,6 @@ class _Index:
             if label[0] == "n"
         }
         self.vocab = sorted(self.bm25.idf)
-        self.vocab_by_letter: dict[str, list[str]] = defaultdict(list)
-        for word in self.vocab:
-            self.vocab_by_letter[word[0]].append(word)
 
     @classmethod
     def open(
@@ -660,6 +657,17 @@ class Understanding:
         self._general_column = learned.get(GENERAL)
         for word in self._index.vocab:  # pre-warm the stem cache with the index vocabulary
             self.normaliser.stem(word)
+        # What a typo may be corrected to: the index's words, and the lexicon's words that stand
+        # for one of them ("kitass" is a typo of "kitas", which the index knows as "itas").
+        targets = {word: word for word in self._index.vocab}
+        for word in (*lexicon.slang, *lexicon.english):
+            canonical = self.normaliser.canonical(word)
+            if len(canonical) == 1 and (token := self.normaliser.stem(canonical[0])) in targets:
+                targets.setdefault(word, token)
+        self._typo_targets = targets
+        self._typo_candidates: dict[str, list[str]] = defaultdict(list)  # by first letter
+        for word in targets:
+            self._typo_candidates[word[0]].append(word)
         self.normaliser.save_stems()
 
     def _content_words(
@@ -684,9 +692,9 @@ class Understanding:
         if token in self._index.bm25.idf or len(token) < MIN_TYPO_LENGTH:
             return token
         # Typos rarely hit the first letter; without this, "presiden" became "resident".
-        same_start = self._index.vocab_by_letter.get(token[0], [])
+        same_start = self._typo_candidates.get(token[0], [])
         match = process.extractOne(token, same_start, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-        return str(match[0]) if match else token
+        return self._typo_targets[str(match[0])] if match else token
 
     def _ticket(self, text: str) -> str | None:
         for letter, number in _TICKET.findall(text.lower()):
