@@ -207,8 +207,8 @@ class Lexicon(Strict):
     # A message of words from these two lists only, one at least from `office` ("buka jam 8?",
     # "lantai brp"), names no other place: it asks about this office.
     office: list[str] = []
-    question_words: list[str] = []  # a part of a message with one of these asks something
     office_context: list[str] = []
+    question_words: list[str] = []  # a part of a message with one of these asks something
 
 
 class QueueService(Strict):

@@ -46,6 +46,12 @@ def word_frequencies(lang: str) -> dict[str, float]:
     return dict(zip(fields[::2], map(float, fields[1::2]), strict=True))
 
 
+@lru_cache(maxsize=STEM_CACHE_SIZE)
+def _clean(word: str) -> str:
+    """Repeated letters collapsed ("pasporrrr"), a reduplication's 2 dropped ("anak2")."""
+    return _TWO.sub(r"\1\2", _REPEAT.sub(r"\1", word))
+
+
 class Normaliser:
     """Text → tokens, with a bounded stem cache that can be kept on disk between starts
     (stemming the ~2,000 words of the sample questions is most of a cold start)."""
@@ -90,12 +96,7 @@ class Normaliser:
     def _split(self, text: str) -> tuple[str, ...]:
         text = text.lower().replace("’", "'")
         text = self._phrases.sub(lambda m: self.lexicon.phrases[m.group(0)], text)
-        return tuple(map(self._clean, _WORD.findall(text)))
-
-    @staticmethod
-    @lru_cache(maxsize=STEM_CACHE_SIZE)
-    def _clean(word: str) -> str:
-        return _TWO.sub(r"\1\2", _REPEAT.sub(r"\1", word))
+        return tuple(map(_clean, _WORD.findall(text)))
 
     def _canonical(self, word: str, english: bool = True) -> tuple[str, ...]:
         """Slang, then the English glossary unless `english` is false, for one word (slang
