@@ -85,6 +85,15 @@ async def test_free_text_is_answered_from_content(chat: Chat, content: Content) 
     assert content.topics["paspor-hilang"].title.id in all_text(replies)
 
 
+async def test_two_questions_get_the_first_answered_and_the_second_as_the_first_button(
+    chat: Chat, content: Content
+) -> None:
+    replies = await chat.say("syarat perpanjang paspor apa aja dan biaya paspor berapa")
+    assert content.topics["paspor-perpanjang"].title.id in all_text(replies)
+    assert option_ids(replies)[0] == "t:paspor-biaya"
+    assert option_ids(replies).count("t:paspor-biaya") == 1
+
+
 async def test_free_text_in_english_is_answered_in_english(chat: Chat, content: Content) -> None:
     replies = await chat.say("how much is the overstay fine per day")
     assert content.topics["overstay"].title.en in all_text(replies)

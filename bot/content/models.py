@@ -204,6 +204,11 @@ class Lexicon(Strict):
     doc_types: dict[str, list[str]]
     vague: list[str] = []  # words that ask about a topic without naming it ("biaya", "syarat")
     anchors: list[str] = []  # words that say a message is for this office ("kantor", "min")
+    # A message of words from these two lists only, one at least from `office` ("buka jam 8?",
+    # "lantai brp"), names no other place: it asks about this office.
+    office: list[str] = []
+    office_context: list[str] = []
+    question_words: list[str] = []  # a part of a message with one of these asks something
 
 
 class QueueService(Strict):

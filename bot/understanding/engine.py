@@ -13,21 +13,30 @@ document.
 
 from __future__ import annotations
 
+import hashlib
+import heapq
+import json
 import math
 import re
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.metadata import version
+from operator import itemgetter
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.content import Content
+from bot.content.models import Lexicon
 from bot.core import LANGS, Lang
-from bot.understanding.classifier import Classifier
+from bot.understanding.cache import write_cache
+from bot.understanding.classifier import MAX_ITER, C, Classifier
 from bot.understanding.normalise import STEM_CACHE_FILE, Normaliser
 
 Route = Literal["topic", "clarify", "queue", "announcements", "human", "smalltalk", "unknown"]
@@ -52,7 +61,7 @@ MIN_SUPPORT = 3
 # topic's or route's.
 OWN_WORD_RATIO = 3.0
 # A message of small-talk words only, in any order ("makasih banyak ya kak"), up to this long.
-SMALLTALK_MAX_WORDS = 6
+SMALLTALK_MAX_WORDS = 8
 # A message this long is also scored by its last sentences, at least TAIL_WORDS words of them.
 LONG_MESSAGE_WORDS = 25
 TAIL_WORDS = 10
@@ -60,6 +69,12 @@ _SENTENCE_END = re.compile(r"[.!?\n]+")
 # Where a short message may hold two questions: "...? ...", "... dan ...", "... and ...".
 _QUESTION_SPLIT = re.compile(r"\?|[.!\n]|\b(?:dan|and|terus|trus|serta|sama|also)\b")
 GENERAL_DATA = Path(__file__).resolve().parent / "data"
+# The index computed from the shipped content ships too (python -m benchmarks.stems), so that a
+# start neither tokenises the samples nor trains; for other content it is kept in the data
+# folder. Raise INDEX_FORMAT when the way the index is computed changes.
+INDEX_FILE = "index.npz"
+SHIPPED_INDEX = GENERAL_DATA / INDEX_FILE
+INDEX_FORMAT = 1
 # How much one general request counts in training against one sample question: people who
 # write to this bot mostly ask about immigration, so "buka jam 8?" is about the office although
 # general requests ask about opening hours too; "set an alarm" stays general.
@@ -78,7 +93,7 @@ class Thresholds:
     # label (a neighbouring service, a route) needs a fused score of `clarify`.
     answer: float = 0.5
     sure_enough: float = 0.4
-    clarify: float = 0.15
+    clarify: float = 0.1
     suggest: float = 0.1  # a declined question still offers topics scoring at least this
     clarify_band: float = 0.15  # topics within this of the best are offered as buttons
     doc_type_gate: float = 0.3
@@ -86,18 +101,18 @@ class Thresholds:
     label_weight: float = 0.7  # share of the word score from the whole-label document
     cosine_weight: float = 0.0  # share of a sample question's score from cosine (rest: coverage)
     exact_bonus: float = 0.1  # added when the words are exactly one label's sample question
-    unknown_token_weight: float = 2.0  # times the mean IDF: words the index does not know
+    unknown_token_weight: float = 1.5  # times the mean IDF: words the index does not know
     classifier_weight: float = 0.3  # share of the learned probability in the fused score
-    general_weight: float = 2.0  # times P(general request): how much it lowers every score
+    general_weight: float = 1.5  # times P(general request): how much it lowers every score
     nearest_weight: float = 2.0  # times how much closer the nearest general request is
     tail_weight: float = 0.4  # share of a long message's score from its last sentences
 
 
 # Logistic regression on `confidence_features`, fitted on the dev split only (in-scope, out of
 # scope and general-request lines, 5-fold cross-validated): python -m benchmarks.calibrate.
-CONFIDENCE_BIAS = -5.8124
+CONFIDENCE_BIAS = -6.7661
 CONFIDENCE_WEIGHTS = (
-    2.7907, 4.7046, 5.1579, -2.3578, 1.8346, -0.9977, 3.5298, -0.3242, -5.0095, -1.2304,
+    3.5565, 4.1278, 4.4723, -2.3888, 2.1176, 0.0160, 3.5219, 0.7153, -4.4305, -1.3452,
 )  # fmt: skip
 
 
@@ -107,10 +122,17 @@ def confidence_features(scores: dict[str, float], words: int) -> list[float]:
     other label and the best neighbouring service's score on its own, the route "elsewhere",
     how sure the engine is of a general request and whether it looked at all (a message naming
     immigration or this office is never taken for one), and the message's length in words."""
-    ranked = sorted((v for k, v in scores.items() if k.startswith("t:")), reverse=True)
-    best, second, third = [*ranked, 0.0, 0.0, 0.0][:3]
-    neighbour = max((v for k, v in scores.items() if k.startswith("n:")), default=0.0)
-    route = max((v for k, v in scores.items() if k.startswith("r:")), default=0.0)
+    topics: list[float] = []
+    neighbour = route = 0.0  # scores are never negative
+    for label, value in scores.items():
+        kind = label[0]
+        if kind == "t":
+            topics.append(value)
+        elif kind == "n":
+            neighbour = max(neighbour, value)
+        elif kind == "r":
+            route = max(route, value)
+    best, second, third = [*heapq.nlargest(3, topics), 0.0, 0.0, 0.0][:3]
     general = scores.get(GENERAL, 0.0)
     return [
         best,
@@ -156,44 +178,71 @@ class Analysis:
     scores: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
 
+Arrays = dict[str, npt.NDArray[Any]]
+BM25_K1 = 1.2
+NGRAM_CACHE_SIZE = 20_000  # words whose known grams are kept
+
+
 class _BM25:
     """BM25 with each term's per-document weights computed once (they do not depend on the
-    question), so scoring is a few numpy additions per question word."""
+    question), kept as one sparse row per term: scoring is a few numpy additions per question
+    word."""
 
-    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.3) -> None:
+    def __init__(self, terms: list[str], arrays: Arrays, k1: float) -> None:
+        """`arrays` (from `build` or the index file): idf per term; each term's documents and
+        weights as rows of a sparse matrix (ptr, docs, weights); each document's norm."""
         self.k1 = k1
+        self.terms = terms
+        self.arrays = arrays
+        self._rows = {t: i for i, t in enumerate(terms)}
+        self.idf = dict(zip(terms, arrays["idf"].tolist(), strict=True))
+        self.mean_idf = sum(self.idf.values()) / max(len(self.idf), 1)
+        self.size = len(arrays["norms"])
+        self._ptr = arrays["ptr"].tolist()
+        self._docs = arrays["docs"]
+        self._weights = arrays["weights"]
+        self.norms = arrays["norms"]
+
+    @classmethod
+    def build(cls, docs: list[list[str]], k1: float = BM25_K1, b: float = 0.3) -> _BM25:
         lengths = [len(d) for d in docs]
         avgdl = sum(lengths) / max(len(docs), 1)
-        df: Counter[str] = Counter()
         postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, doc in enumerate(docs):
             for term, tf in Counter(doc).items():
-                df[term] += 1
                 postings[term].append((i, tf))
-        self.size = len(docs)
-        self.idf = {t: math.log(1 + (self.size - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-        self.mean_idf = sum(self.idf.values()) / max(len(self.idf), 1)
-        self._docs = {t: np.array([d for d, _ in p], dtype=np.intp) for t, p in postings.items()}
-        self._weights = {
-            t: np.array(
-                [
-                    self.idf[t] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[d] / avgdl))
-                    for d, tf in p
-                ]
-            )
-            for t, p in postings.items()
+        size = len(docs)
+        terms = list(postings)
+        idf = {t: math.log(1 + (size - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
+        weights = [
+            idf[t] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[d] / avgdl))
+            for t in terms
+            for d, tf in postings[t]
+        ]
+        norms = [math.sqrt(sum(idf[t] ** 2 for t in set(doc))) or 1.0 for doc in docs]
+        arrays: Arrays = {
+            "idf": np.array([idf[t] for t in terms]),
+            "ptr": np.cumsum([0, *(len(postings[t]) for t in terms)]),
+            "docs": np.array([d for t in terms for d, _ in postings[t]], dtype=np.intp),
+            "weights": np.array(weights),
+            "norms": np.array(norms),
         }
-        self.norms = np.array(
-            [math.sqrt(sum(self.idf[t] ** 2 for t in set(doc))) or 1.0 for doc in docs]
-        )
+        return cls(terms, arrays, k1)
+
+    def _postings(self, term: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]] | None:
+        row = self._rows.get(term)
+        if row is None:
+            return None
+        start, end = self._ptr[row], self._ptr[row + 1]
+        return self._docs[start:end], self._weights[start:end]
 
     def scores(self, terms: Iterable[str]) -> npt.NDArray[np.float64]:
         """BM25 of every document (0 where no term matched)."""
         out = np.zeros(self.size)
         for term in terms:
-            docs = self._docs.get(term)
-            if docs is not None:
-                out[docs] += self._weights[term]
+            found = self._postings(term)
+            if found is not None:
+                out[found[0]] += found[1]
         return out
 
     def cosine(self, terms: list[str], unknown_weight: float) -> npt.NDArray[np.float64]:
@@ -203,50 +252,79 @@ class _BM25:
         query_norm = math.sqrt(sum(self.idf.get(t, unknown_weight) ** 2 for t in terms)) or 1.0
         dots = np.zeros(self.size)
         for term in terms:
-            docs = self._docs.get(term)
-            if docs is not None:
-                dots[docs] += self.idf[term] ** 2
+            found = self._postings(term)
+            if found is not None:
+                dots[found[0]] += self.idf[term] ** 2
         return dots / (query_norm * self.norms)
 
 
+def _word_grams(word: str) -> list[str]:
+    padded = f" {word} "
+    return [padded[i : i + n] for n in (3, 4) for i in range(len(padded) - n + 1)]
+
+
 def _ngrams(words: Iterable[str]) -> Counter[str]:
-    grams: Counter[str] = Counter()
-    for word in words:
-        padded = f" {word} "
-        for n in (3, 4):
-            grams.update(padded[i : i + n] for i in range(len(padded) - n + 1))
-    return grams
+    return Counter(gram for word in words for gram in _word_grams(word))
 
 
 class _NgramIndex:
     """Character n-gram TF-IDF with one document per label; cosine similarity, as one product
     of the question's gram weights with a grams x labels matrix."""
 
-    def __init__(self, docs: dict[str, list[str]]) -> None:
+    def __init__(self, labels: list[str], grams: list[str], arrays: Arrays) -> None:
+        """`arrays`: idf per gram, and the matrix's non-zero cells (row, col, value), which
+        is how the index file keeps it (the matrix is mostly zeros)."""
+        self.labels = labels
+        self.grams = grams
+        self.arrays = arrays
+        self.rows = {g: i for i, g in enumerate(grams)}
+        self._word_rows = lru_cache(maxsize=NGRAM_CACHE_SIZE)(self._known_rows)
+        self.idf = arrays["idf"]
+        self.matrix = np.zeros((len(grams), len(labels)))
+        self.matrix[arrays["row"], arrays["col"]] = arrays["value"]
+
+    @classmethod
+    def build(cls, docs: dict[str, list[str]]) -> _NgramIndex:
         counts = {label: _ngrams(words) for label, words in docs.items()}
         df: Counter[str] = Counter()
         for grams in counts.values():
             df.update(grams.keys())
         n = len(docs)
-        self.labels = list(docs)
-        self.rows = {g: i for i, g in enumerate(df)}
-        self.idf = np.array([math.log((1 + n) / (1 + c)) + 1 for c in df.values()])
-        self.matrix = np.zeros((len(df), n))
-        for column, grams in enumerate(counts.values()):
-            rows = np.array([self.rows[g] for g in grams], dtype=np.intp)
+        rows = {g: i for i, g in enumerate(df)}
+        idf = np.array([math.log((1 + n) / (1 + c)) + 1 for c in df.values()])
+        cells: list[npt.NDArray[np.float64]] = []
+        row_ids: list[npt.NDArray[np.intp]] = []
+        for grams in counts.values():
+            ids = np.array([rows[g] for g in grams], dtype=np.intp)
             vec = np.log(np.array(list(grams.values()), dtype=np.float64)) + 1
-            vec *= self.idf[rows]
-            self.matrix[rows, column] = vec / (np.sqrt((vec**2).sum()) or 1.0)
+            vec *= idf[ids]
+            cells.append(vec / (np.sqrt((vec**2).sum()) or 1.0))
+            row_ids.append(ids)
+        arrays: Arrays = {
+            "idf": idf,
+            "row": np.concatenate(row_ids) if row_ids else np.zeros(0, dtype=np.intp),
+            "col": np.repeat(np.arange(len(cells)), [len(c) for c in cells]),
+            "value": np.concatenate(cells) if cells else np.zeros(0),
+        }
+        return cls(list(docs), list(df), arrays)
 
-    def scores(self, words: Iterable[str]) -> dict[str, float]:
-        grams = _ngrams(words)
-        known = [(self.rows[g], c) for g, c in grams.items() if g in self.rows]
-        if not known:
-            return {}
-        rows = np.array([i for i, _ in known], dtype=np.intp)
-        vec = (np.log(np.array([c for _, c in known], dtype=np.float64)) + 1) * self.idf[rows]
-        values = (vec / np.sqrt((vec**2).sum())) @ self.matrix[rows]
-        return {label: v for label, v in zip(self.labels, values.tolist(), strict=True) if v > 0}
+    def _known_rows(self, word: str) -> list[int]:
+        """The matrix rows of a word's grams that the index knows, in the order of `_ngrams`."""
+        rows = self.rows
+        return [rows[g] for g in _word_grams(word) if g in rows]
+
+    def vector(self, words: Iterable[str]) -> npt.NDArray[np.float64]:
+        """Cosine similarity with each label, in `labels` order."""
+        counts: Counter[int] = Counter()
+        for word in words:
+            counts.update(self._word_rows(word))
+        if not counts:
+            return np.zeros(len(self.labels))
+        rows = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        vec = (np.log(tf) + 1) * self.idf[rows]
+        values: npt.NDArray[np.float64] = (vec / np.sqrt((vec**2).sum())) @ self.matrix[rows]
+        return values
 
 
 GENERAL = "g:general"  # the background class: general requests no topic answers
@@ -302,59 +380,76 @@ class _SmallTalk:
         return max(kinds, key=lambda kind: sum(w in kinds[kind] for w in words))
 
 
+def _label_texts(content: Content) -> list[tuple[str, str]]:
+    """(label, text) for every text a label is known by: a topic's titles, keywords and sample
+    questions, a neighbouring service's title and questions, a route's phrases."""
+    texts: list[tuple[str, str]] = []
+    for topic in content.topics.values():
+        for lang in LANGS:
+            known = [topic.title.get(lang), *topic.keywords.get(lang), *topic.questions.get(lang)]
+            texts += [(f"t:{topic.id}", text) for text in known]
+    for neighbour in content.neighbours:
+        for lang in LANGS:
+            known = [neighbour.title.get(lang), *neighbour.questions.get(lang)]
+            texts += [(f"n:{neighbour.id}", text) for text in known]
+    for route in _ROUTES:
+        for lang in LANGS:
+            texts += [(f"r:{route}", text) for text in getattr(content.routes, route).get(lang)]
+    return texts
+
+
+def _index_key(texts: list[tuple[str, str]], general: Sequence[str], lexicon: Lexicon) -> str:
+    """What the index is computed from; an index file with another key is not used."""
+    inputs = [
+        INDEX_FORMAT,
+        version("PySastrawi"),
+        lexicon.model_dump(mode="json"),
+        texts,
+        list(general),
+        [GENERAL_SAMPLE_WEIGHT, C, MAX_ITER],
+    ]
+    return hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
+
+
 class _Index:
     """Everything scored against: the labelled documents (a topic's title, keywords and sample
     questions; a neighbouring service's questions; a route's phrases), their BM25 and n-gram
-    indexes, and the classifier, which also learns the general requests as a background class."""
+    indexes, and the classifier, which also learns the general requests as a background class.
+    Computing it takes a second or two (tokens, weights, training); a file keeps it (`save`):
+    shipped for the shipped content, in the data folder for content edited here."""
 
     def __init__(
         self,
-        content: Content,
-        normaliser: Normaliser,
-        content_words: Callable[[str], list[str]],
-        general: Sequence[str],
+        key: str,
+        docs: list[tuple[str, list[str]]],
+        bm25: _BM25,
+        general_bm25: _BM25,
+        label_bm25: _BM25,
+        ngrams: _NgramIndex,
+        classifier: Classifier,
     ) -> None:
-        labels: list[str] = []
-        docs: list[list[str]] = []
-        ngram_docs: dict[str, list[str]] = defaultdict(list)
-        label_docs: dict[str, list[str]] = defaultdict(list)
-
-        def add(label: str, texts: Iterable[str]) -> None:
-            for text in texts:
-                tokens = normaliser.tokens(text)
-                if tokens:
-                    labels.append(label)
-                    docs.append(tokens)
-                    label_docs[label].extend(tokens)
-                    ngram_docs[label].extend(content_words(text))
-
-        for topic in content.topics.values():
-            for lang in LANGS:
-                add(
-                    f"t:{topic.id}",
-                    [topic.title.get(lang), *topic.keywords.get(lang), *topic.questions.get(lang)],
-                )
-        for neighbour in content.neighbours:
-            for lang in LANGS:
-                add(
-                    f"n:{neighbour.id}", [neighbour.title.get(lang), *neighbour.questions.get(lang)]
-                )
-        for route in _ROUTES:
-            phrases = getattr(content.routes, route)
-            for lang in LANGS:
-                add(f"r:{route}", phrases.get(lang))
-
-        self.labels = labels
+        """`docs`: (label, index tokens) per labelled text, label by label; `label_bm25` has
+        one document per label, in that order."""
+        self.key = key
+        self.docs = docs
+        self.bm25 = bm25
+        self.general_bm25 = general_bm25
+        self.label_bm25 = label_bm25
+        self.ngrams = ngrams
+        self.classifier = classifier
+        self.loaded = False  # True when read from a file rather than computed
+        labels = [label for label, _ in docs]
+        self.label_names = list(dict.fromkeys(labels))
+        # Where each label's documents start: one run per label, in `label_names` order.
         starts = [i for i in range(len(labels)) if i == 0 or labels[i] != labels[i - 1]]
         self.group_starts = np.array(starts, dtype=np.intp)
-        self.group_labels = [labels[i] for i in starts]
         # A question whose words are exactly those of one label's title, keyword or sample
         # question (and of no other label's) is strong evidence for that label.
         owners: dict[frozenset[str], set[str]] = defaultdict(set)
         # How many of a label's documents use each word: one word is evidence for a label only
         # when the label's samples use it again and again ("overstay", not "jelas").
         self.support: dict[str, Counter[str]] = defaultdict(Counter)
-        for label, tokens in zip(labels, docs, strict=True):
+        for label, tokens in docs:
             owners[frozenset(tokens)].add(label)
             self.support[label].update(set(tokens))
         self.exact = {words: next(iter(ls)) for words, ls in owners.items() if len(ls) == 1}
@@ -375,25 +470,121 @@ class _Index:
             for label, words in self.support.items()
             if label[0] == "n"
         }
-        self.bm25 = _BM25(docs)
+        self.vocab = sorted(self.bm25.idf)
+
+    @classmethod
+    def open(
+        cls,
+        content: Content,
+        normaliser: Normaliser,
+        content_words: Callable[[str], list[str]],
+        general: Sequence[str],
+        folder: Path | None,
+    ) -> _Index:
+        """The shipped index or the one kept in `folder` when either was computed from this
+        content, lexicon and general requests; else computed now (and kept in `folder`)."""
+        texts = _label_texts(content)
+        key = _index_key(texts, general, content.lexicon)
+        kept = folder / INDEX_FILE if folder is not None else None
+        for path in (SHIPPED_INDEX, kept):
+            index = cls.read(path, key) if path is not None else None
+            if index is not None:
+                return index
+        index = cls.build(key, texts, normaliser, content_words, general)
+        if kept is not None:
+            index.save(kept)
+        return index
+
+    @classmethod
+    def build(
+        cls,
+        key: str,
+        texts: list[tuple[str, str]],
+        normaliser: Normaliser,
+        content_words: Callable[[str], list[str]],
+        general: Sequence[str],
+    ) -> _Index:
+        docs: list[tuple[str, list[str]]] = []
+        ngram_docs: dict[str, list[str]] = defaultdict(list)
+        label_docs: dict[str, list[str]] = defaultdict(list)
+        for label, text in texts:
+            tokens = normaliser.tokens(text)
+            if tokens:
+                docs.append((label, tokens))
+                label_docs[label].extend(tokens)
+                ngram_docs[label].extend(content_words(text))
         background = [tokens for tokens in map(normaliser.tokens, general) if tokens]
-        # The general requests as documents of their own: "remove the background from this
-        # photo" is nearer to a general request than to any sample question about photos.
-        self.general_bm25 = _BM25(background or [["-"]])
-        self.classifier = Classifier(
-            [*docs, *background],
-            [*labels, *[GENERAL] * len(background)],
+        samples = [tokens for _, tokens in docs]
+        classifier = Classifier.train(
+            [*samples, *background],
+            [*(label for label, _ in docs), *[GENERAL] * len(background)],
             [1.0] * len(docs) + [GENERAL_SAMPLE_WEIGHT] * len(background),
         )
-        # One document per label as well: a topic whose many questions use the words asked
-        # beats a topic where one sample question happens to mention them.
-        self.label_names = list(label_docs)
-        self.label_bm25 = _BM25(list(label_docs.values()), b=0.75)
-        self.ngrams = _NgramIndex(ngram_docs)
-        self.vocab = sorted(self.bm25.idf)
-        self.vocab_by_letter: dict[str, list[str]] = defaultdict(list)
-        for word in self.vocab:
-            self.vocab_by_letter[word[0]].append(word)
+        return cls(
+            key,
+            docs,
+            _BM25.build(samples),
+            # The general requests as documents of their own: "remove the background from
+            # this photo" is nearer to a general request than to any sample question.
+            _BM25.build(background or [["-"]]),
+            # One document per label as well: a topic whose many questions use the words
+            # asked beats a topic where one sample question happens to mention them.
+            _BM25.build(list(label_docs.values()), b=0.75),
+            _NgramIndex.build(ngram_docs),
+            classifier,
+        )
+
+    def save(self, path: Path) -> None:
+        """Keep the index in one file (atomically, best effort), strings as one JSON text."""
+        classifier = self.classifier
+        strings = {
+            "key": self.key,
+            "docs": self.docs,
+            "bm25": self.bm25.terms,
+            "general": self.general_bm25.terms,
+            "label": self.label_bm25.terms,
+            "grams": self.ngrams.grams,
+            "classifier": [classifier.labels, classifier.vocab],
+        }
+        arrays: Arrays = {"strings": np.frombuffer(json.dumps(strings).encode(), dtype=np.uint8)}
+        for name, bm25 in (("bm25", self.bm25), ("general", self.general_bm25)):
+            arrays |= {f"{name}.{k}": v for k, v in bm25.arrays.items()}
+        arrays |= {f"label.{k}": v for k, v in self.label_bm25.arrays.items()}
+        arrays |= {f"grams.{k}": v for k, v in self.ngrams.arrays.items()}
+        arrays["classifier.idf"] = classifier.idf
+        arrays["classifier.weights"] = classifier.weights.astype(np.float32)
+        write_cache(path, lambda f: np.savez_compressed(f, allow_pickle=False, **arrays))
+
+    @classmethod
+    def read(cls, path: Path, key: str) -> _Index | None:
+        """The index kept in `path` when it was computed from what `key` names, else None."""
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                strings = json.loads(saved["strings"].tobytes())
+                if strings.get("key") != key:
+                    return None
+                arrays = {name: saved[name] for name in saved.files}
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            return None
+
+        def part(prefix: str) -> Arrays:
+            return {k.partition(".")[2]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+        docs = [(label, tokens) for label, tokens in strings["docs"]]
+        names = list(dict.fromkeys(label for label, _ in docs))
+        labels, vocab = strings["classifier"]
+        weights = arrays["classifier.weights"].astype(np.float64)
+        index = cls(
+            key,
+            docs,
+            _BM25(strings["bm25"], part("bm25."), BM25_K1),
+            _BM25(strings["general"], part("general."), BM25_K1),
+            _BM25(strings["label"], part("label."), BM25_K1),
+            _NgramIndex(names, strings["grams"], part("grams.")),
+            Classifier(labels, vocab, arrays["classifier.idf"], weights),
+        )
+        index.loaded = True
+        return index
 
 
 def load_general(folder: Path = GENERAL_DATA) -> list[str]:
@@ -428,11 +619,16 @@ class Understanding:
         self._stopwords = frozenset(lexicon.stopwords)
         self._vague = frozenset(lexicon.vague)
         self._anchors = frozenset(lexicon.anchors)
-        self._index = _Index(
+        self._office = frozenset(lexicon.office)
+        self._question_words = frozenset(lexicon.question_words)
+        self._office_context = frozenset(lexicon.office_context) | self._vague
+        self._other_words = frozenset(lexicon.doc_types.get("other", []))
+        self._index = _Index.open(
             content,
             self.normaliser,
             self._content_words,
             load_general() if general is None else general,
+            cache_dir,
         )
         self._smalltalk = _SmallTalk(content, self._chat_words)
         # Document type per label; neighbours are "other", so a question naming a passport or a
@@ -445,8 +641,33 @@ class Understanding:
             t.category for t in content.topics.values()
         }
         self._doc_types = {w: kind for kind, words in lexicon.doc_types.items() for w in words}
+        # The labels as arrays in the index's order, so that scoring a question is a few vector
+        # operations, not a loop over every label.
+        labels = self._labels = self._index.label_names
+        types = [self._label_type.get(label) for label in labels]
+        self._is_topic = np.array([label.startswith("t:") for label in labels])
+        self._is_neighbour = np.array([kind == "other" for kind in types])
+        self._of_type = {kind: np.array([t == kind for t in types]) for kind in self._topic_types}
+        self._own_labels: dict[str, list[int]] = defaultdict(list)  # word -> neighbours owning it
+        for i, label in enumerate(labels):
+            for word in self._index.own.get(label, ()):
+                self._own_labels[word].append(i)
+        learned = {label: i for i, label in enumerate(self._index.classifier.labels)}
+        self._learned_columns = np.array([learned[label] for label in labels], dtype=np.intp)
+        self._general_column = learned.get(GENERAL)
         for word in self._index.vocab:  # pre-warm the stem cache with the index vocabulary
             self.normaliser.stem(word)
+        # What a typo may be corrected to: the index's words, and the lexicon's words that stand
+        # for one of them ("kitass" is a typo of "kitas", which the index knows as "itas").
+        targets = {word: word for word in self._index.vocab}
+        for word in (*lexicon.slang, *lexicon.english):
+            canonical = self.normaliser.canonical(word)
+            if len(canonical) == 1 and (token := self.normaliser.stem(canonical[0])) in targets:
+                targets.setdefault(word, token)
+        self._typo_targets = targets
+        self._typo_candidates: dict[str, list[str]] = defaultdict(list)  # by first letter
+        for word in targets:
+            self._typo_candidates[word[0]].append(word)
         self.normaliser.save_stems()
 
     def _content_words(
@@ -471,9 +692,9 @@ class Understanding:
         if token in self._index.bm25.idf or len(token) < MIN_TYPO_LENGTH:
             return token
         # Typos rarely hit the first letter; without this, "presiden" became "resident".
-        same_start = self._index.vocab_by_letter.get(token[0], [])
+        same_start = self._typo_candidates.get(token[0], [])
         match = process.extractOne(token, same_start, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-        return str(match[0]) if match else token
+        return self._typo_targets[str(match[0])] if match else token
 
     def _ticket(self, text: str) -> str | None:
         for letter, number in _TICKET.findall(text.lower()):
@@ -502,7 +723,9 @@ class Understanding:
         # A greeting or thanks before the question does not count: "selamat pagi kak, paspor
         # saya hilang" is scored as "paspor saya hilang", "makasih, paspor?" as "paspor".
         rest = self._smalltalk.after_greeting(chat)
-        scores = self.score(" ".join(rest) if rest is not chat else text)
+        # …but an anchor in it still says who is asked: "min, hari jumat buka jam brp".
+        greeting = [w for w in chat[: len(chat) - len(rest)] if w in self._anchors]
+        scores = self.score(" ".join([*greeting, *rest]) if rest is not chat else text)
         core = [w for raw in rest for w in self.normaliser.canonical(raw) if w not in stop]
         if len(core) == 1 and (category := core[0]) in self._topic_types:
             # Only the name of a category ("paspor", "wna"): show what there is to know about it.
@@ -538,10 +761,13 @@ class Understanding:
             if small is not None:
                 return Analysis("smalltalk", lang, smalltalk=small, normalised=normalised)
         also = None
-        if route in ("topic", "clarify"):  # each part must be answerable on its own
-            first, also = self._two_questions(text)
-            if first is not None:
-                route, topic_id = "topic", first
+        if route in ("topic", "clarify") or (route == "unknown" and neighbour_id is None):
+            # Each part must be answerable on its own; a topic the whole message answers and
+            # neither part does says the parts are pieces of one question ("nama di akta beda
+            # sama KTP, masih bisa bikin paspor?").
+            first, second = self._two_questions(text)
+            if first is not None and (route != "topic" or topic_id in (first, second)):
+                route, topic_id, also = "topic", first, second
         suggestions: tuple[str, ...] = ()
         if route == "unknown" and scores.get(GENERAL, 0.0) >= GENERAL_DECLINE:
             candidates = ()  # a general request: no "perhaps one of these?" topics
@@ -565,7 +791,20 @@ class Understanding:
         topic on their own, (None, None) when it does not hold two such questions."""
         if len(text.split()) >= LONG_MESSAGE_WORDS:
             return None, None
-        parts = [p for p in _QUESTION_SPLIT.split(text) if len(p.split()) >= 2]
+        pieces: list[tuple[str, bool]] = []  # (text, followed by a question mark)
+        start = 0
+        for match in _QUESTION_SPLIT.finditer(text):
+            pieces.append((text[start : match.start()], match.group() == "?"))
+            start = match.end()
+        pieces.append((text[start:], False))
+        # A part asks something when it ends with "?" or has a question word: "my wife is
+        # Indonesian and never had a passport, how…" holds one question, not two.
+        parts = [
+            part
+            for part, marked in pieces
+            if len(part.split()) >= 2
+            and (marked or not self._question_words.isdisjoint(self._chat_words(part)))
+        ]
         if len(parts) < 2:
             return None, None
         found: list[str] = []
@@ -586,21 +825,37 @@ class Understanding:
     def score(self, text: str) -> dict[str, float]:
         """Fused score per label (t:topic, n:neighbour, r:route), 0..1. A long message is
         scored as a whole and by its last sentences, where people put the question after the
-        story."""
-        scores = self._score(text)
+        story; when the question names an immigration document and no other agency's, the
+        story's other-agency words (the KTP or the Dukcapil visit that came first) are left
+        out of the whole."""
         tail = _tail(text)
         share = self.thresholds.tail_weight
         if tail is None or not share:
-            return scores
+            return self._score(text)
         last = self._score(tail)
+        asked = self._doc_types_of(self._content_words(tail))
+        ignore = self._other_words if asked - {"other"} and "other" not in asked else frozenset()
+        scores = self._score(text, ignore)
         return {
             label: (1 - share) * scores.get(label, 0.0) + share * last.get(label, 0.0)
             for label in scores.keys() | last.keys()
         }
 
-    def _score(self, text: str) -> dict[str, float]:
+    def _doc_types_of(self, words: Iterable[str]) -> set[str]:
+        return {self._doc_types[w] for w in words if w in self._doc_types}
+
+    def _asks_the_office(self, words: list[str]) -> bool:
+        """Only words of a question about the office itself ("buka jam 8?", "are you open on
+        saturday", "lantai brp"): it names no other place, so it is asked of this office."""
+        office, context = self._office, self._office_context
+        return not office.isdisjoint(words) and all(
+            w in office or w in context or w.isdigit() for w in words
+        )
+
+    def _score(self, text: str, ignore: frozenset[str] = frozenset()) -> dict[str, float]:
+        """`ignore`: words left out, as words and as index tokens."""
         index = self._index
-        tokens = self.normaliser.tokens(text, self._correct)
+        tokens = [t for t in self.normaliser.tokens(text, self._correct) if t not in ignore]
         if not tokens:
             return {}
         unique = list(dict.fromkeys(tokens))
@@ -613,54 +868,52 @@ class Understanding:
             doc_scores = (1 - th.cosine_weight) * coverage + th.cosine_weight * cosine
         else:
             doc_scores = coverage
-        # Documents are stored label by label: the best document of each label in one call.
-        per_group = np.maximum.reduceat(doc_scores, index.group_starts)
-        best: dict[str, float] = {}
-        for label, value in zip(index.group_labels, per_group.tolist(), strict=True):
-            if value > 0:
-                best[label] = max(best.get(label, 0.0), value)
+        # Every score below is an array over the labels in the index's order. Documents are
+        # stored label by label: the best document of each label in one call.
+        best = np.maximum.reduceat(doc_scores, index.group_starts)
         whole = self._whole_label(unique)
-        words = self._content_words(text)
-        grams = index.ngrams.scores(words)
+        words = [w for w in self._content_words(text) if w not in ignore]
+        grams = index.ngrams.vector(words)
         # Stems too: "paspornya" names a passport as much as "paspor" does.
         said = {*words, *tokens}
-        query_types = {self._doc_types[w] for w in said if w in self._doc_types}
+        query_types = self._doc_types_of(said)
         ours = query_types - {"other"}  # immigration itself or one of its document types
         named = query_types & self._topic_types
-        learned = index.classifier.probabilities(tokens)
+        probabilities = index.classifier.probabilities(tokens)
+        learned = probabilities[self._learned_columns]
         # A general request ("set an alarm", "lagu terbaru") lowers every score by how sure the
         # classifier is of it, unless the message names immigration, one of its documents or
         # this office ("min", "kantor", "mpp").
-        anchored = bool(ours) or not self._anchors.isdisjoint({*self.normaliser.words(text), *said})
+        anchored = (
+            bool(ours)
+            or not self._anchors.isdisjoint({*self.normaliser.words(text), *said})
+            or self._asks_the_office(words)
+        )
         general = 0.0
         if not anchored:
             general_mass = sum(index.general_bm25.idf.get(t, unknown) for t in unique)
             nearest = float(index.general_bm25.scores(unique).max()) / general_mass
-            closer = max(0.0, min(nearest, 1.0) - float(per_group.max(initial=0.0)))
-            general = th.general_weight * learned.get(GENERAL, 0.0) + th.nearest_weight * closer
+            closer = max(0.0, min(nearest, 1.0) - float(best.max(initial=0.0)))
+            column = self._general_column
+            sure = float(probabilities[column]) if column is not None else 0.0
+            general = th.general_weight * sure + th.nearest_weight * closer
             general = min(1.0, general)
         # The classifier ignores words it never saw: trust it as far as it saw the question.
         known = [t for t in unique if t in index.bm25.idf]
         seen = sum(index.bm25.idf[t] for t in known) / mass
-        fused: dict[str, float] = {}
-        for label in set(best) | set(grams):
-            word_score = (1 - th.label_weight) * best.get(label, 0.0)
-            word_score += th.label_weight * whole.get(label, 0.0)
-            value = (1 - th.ngram_weight) * word_score + th.ngram_weight * grams.get(label, 0.0)
-            share = th.classifier_weight
-            value = (1 - share) * value + share * seen * learned[label]
-            label_type = self._label_type.get(label)
-            if label_type == "other":
-                gated = bool(ours) or index.own[label].isdisjoint(unique)
-            elif named:
-                gated = label_type in self._topic_types and label_type not in named
-            else:  # another agency's document and no immigration word: not our topics
-                gated = label.startswith("t:") and "other" in query_types and not ours
-            if gated:
-                value *= th.doc_type_gate
-            if len(known) == 1 and index.support[label][known[0]] < MIN_SUPPORT:
-                value *= th.doc_type_gate
-            fused[label] = value * (1 - general)
+        word_score = (1 - th.label_weight) * best + th.label_weight * whole
+        value = (1 - th.ngram_weight) * word_score + th.ngram_weight * grams
+        share = th.classifier_weight
+        value = (1 - share) * value + share * seen * learned
+        gate = th.doc_type_gate
+        value = np.where(self._gated(unique, ours, named, query_types), value * gate, value)
+        if len(known) == 1:
+            support = np.array([index.support[label][known[0]] for label in self._labels])
+            value = np.where(support < MIN_SUPPORT, value * gate, value)
+        value = value * (1 - general)
+        labels = self._labels
+        present = np.flatnonzero((best > 0) | (grams > 0)).tolist()
+        fused = dict(zip([labels[i] for i in present], value[present].tolist(), strict=True))
         exact = index.exact.get(frozenset(unique))
         if exact is not None:
             fused[exact] = fused.get(exact, 0.0) + th.exact_bonus
@@ -668,7 +921,28 @@ class Understanding:
             fused[GENERAL] = general  # not a label to answer with: `decide` passes over it
         return fused
 
-    def _whole_label(self, unique: list[str]) -> dict[str, float]:
+    def _gated(
+        self, unique: list[str], ours: set[str], named: set[str], query_types: set[str]
+    ) -> npt.NDArray[np.bool_]:
+        """Which labels the message's document types rule out: a neighbouring service when the
+        message names immigration or none of the service's own words; the topics of the other
+        document type when it names one; every topic when it names only another agency's
+        document."""
+        if ours:
+            gated = self._is_neighbour.copy()
+        else:
+            owned = np.zeros(len(self._labels), dtype=bool)
+            for word in unique:
+                owned[self._own_labels.get(word, [])] = True
+            gated = self._is_neighbour & ~owned
+        if named:
+            for kind in self._topic_types - named:
+                gated |= self._of_type[kind]
+        elif "other" in query_types and not ours:
+            gated |= self._is_topic
+        return gated
+
+    def _whole_label(self, unique: list[str]) -> npt.NDArray[np.float64]:
         """How much of the question each label's whole document explains, 0..1: each word
         counts with its IDF times how saturated the label is with it (tf / (tf + k1·norm)), so
         one passing mention in a long label explains a fraction of that word, not twice it;
@@ -679,12 +953,8 @@ class Understanding:
         mass = sum(bm25.idf.get(t, unknown) for t in unique)
         raw = bm25.scores(unique)
         top = float(raw.max(initial=0.0)) or 1.0
-        names = self._index.label_names
-        return {
-            names[i]: value / (bm25.k1 + 1) / mass * value / top
-            for i, value in enumerate(raw.tolist())
-            if value > 0
-        }
+        explained: npt.NDArray[np.float64] = raw / (bm25.k1 + 1) / mass * raw / top
+        return explained
 
 
 def _tail(text: str) -> str | None:
@@ -713,12 +983,9 @@ def decide(
     Answer when the best topic is likely enough to be right; offer the close topics as buttons
     when it is only fairly likely; otherwise decline (or redirect to a neighbouring service).
     """
-    ranked = sorted(
-        ((label, value) for label, value in scores.items() if label != GENERAL),
-        key=lambda kv: kv[1],
-        reverse=True,
-    )
-    topics = [label[2:] for label, _ in ranked if label.startswith("t:")]
+    ranked = sorted(scores.items(), key=itemgetter(1), reverse=True)
+    ranked = [item for item in ranked if item[0] != GENERAL]
+    topics = [label[2:] for label, _ in ranked if label[0] == "t"]
     candidates = tuple(topics[:5])
     if not ranked:
         return "unknown", None, None, candidates

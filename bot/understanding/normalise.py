@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -42,11 +42,14 @@ LANGUAGE_MARGIN = 1.0
 @cache
 def word_frequencies(lang: str) -> dict[str, float]:
     """Zipf frequency of the common words of English or Indonesian (data/README.md)."""
-    out: dict[str, float] = {}
-    for line in (DATA / f"words_{lang}.txt").read_text(encoding="utf-8").splitlines():
-        word, _, zipf = line.partition(" ")
-        out[word] = float(zipf)
-    return out
+    fields = (DATA / f"words_{lang}.txt").read_text(encoding="utf-8").split()
+    return dict(zip(fields[::2], map(float, fields[1::2]), strict=True))
+
+
+@lru_cache(maxsize=STEM_CACHE_SIZE)
+def _clean(word: str) -> str:
+    """Repeated letters collapsed ("pasporrrr"), a reduplication's 2 dropped ("anak2")."""
+    return _TWO.sub(r"\1\2", _REPEAT.sub(r"\1", word))
 
 
 class Normaliser:
@@ -59,6 +62,9 @@ class Normaliser:
         alternatives = sorted(lexicon.phrases, key=len, reverse=True)
         self._phrases = re.compile(rf"\b(?:{'|'.join(map(re.escape, alternatives))})\b")
         self._words = lru_cache(maxsize=WORDS_CACHE_SIZE)(self._split)
+        # Every message is read several ways (index tokens, chat words, n-grams): one lookup
+        # per word each time.
+        self.canonical = lru_cache(maxsize=STEM_CACHE_SIZE)(self._canonical)
         self._stopwords = frozenset(lexicon.stopwords)
         self._english_markers = frozenset(lexicon.english_markers) | frozenset(
             k for k, v in lexicon.english.items() if k != v
@@ -70,8 +76,7 @@ class Normaliser:
             | set(lexicon.phrases.values())
         )
         roots = StemmerFactory().get_words()
-        words = roots + sorted(w for v in domain_words for w in v.split())
-        self._stemmer = Stemmer(ArrayDictionary(words))
+        self._dictionary = roots + sorted(w for v in domain_words for w in v.split())
         self._english = word_frequencies("en")
         self._indonesian = word_frequencies("id")
         # Real words are never "corrected" into a domain word ("timer" is not a typo of "time").
@@ -91,9 +96,9 @@ class Normaliser:
     def _split(self, text: str) -> tuple[str, ...]:
         text = text.lower().replace("’", "'")
         text = self._phrases.sub(lambda m: self.lexicon.phrases[m.group(0)], text)
-        return tuple(_TWO.sub(r"\1\2", _REPEAT.sub(r"\1", w)) for w in _WORD.findall(text))
+        return tuple(map(_clean, _WORD.findall(text)))
 
-    def canonical(self, word: str, english: bool = True) -> list[str]:
+    def _canonical(self, word: str, english: bool = True) -> tuple[str, ...]:
         """Slang, then the English glossary unless `english` is false, for one word (slang
         may chain: bkin→bikin→buat)."""
         for _ in range(2):
@@ -103,7 +108,7 @@ class Normaliser:
             word = mapped
         if english:
             word = self.lexicon.english.get(word, word)
-        return word.split()
+        return tuple(word.split())
 
     def tokens(self, text: str, correct: Callable[[str], str] | None = None) -> list[str]:
         """Index tokens: canonical, without stopwords, stemmed. `correct` fixes the stem of a
@@ -132,6 +137,12 @@ class Normaliser:
             if len(self._stems) < STEM_CACHE_SIZE:
                 self._stems[word] = found
         return found
+
+    @cached_property
+    def _stemmer(self) -> Stemmer:
+        """Built when a word is first missing from the stem cache: with the shipped stems, a
+        start with the shipped content needs none."""
+        return Stemmer(ArrayDictionary(self._dictionary))
 
     def _read_stems(self) -> dict[str, str]:
         """The shipped stems, then those kept in the data folder, each if its key matches."""
