@@ -57,6 +57,16 @@ def test_slang_and_canonical_forms_normalise(understanding: Understanding) -> No
     assert tokens("my visa refused") == tokens("visa saya ditolak")  # English
 
 
+def test_javanese_possessive_suffixes_read_as_their_root(understanding: Understanding) -> None:
+    tokens = understanding.normaliser.tokens
+    assert tokens("kuotane entek") == tokens("kuota habis")  # ngoko -ne
+    assert tokens("kode billinge") == tokens("kode billing")  # ngoko -e
+    assert tokens("syaratipun") == tokens("syarat")  # krama -ipun
+    # A real word keeps its ending ("kode" is no "kod" + -e), and so does a short root.
+    assert tokens("kode") == ["kode"]
+    assert understanding.normaliser.canonical("jase") == ("jase",)
+
+
 def test_another_agencys_document_is_not_answered_with_an_immigration_topic(
     understanding: Understanding,
 ) -> None:
