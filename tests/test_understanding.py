@@ -55,6 +55,8 @@ def test_slang_and_canonical_forms_normalise(understanding: Understanding) -> No
     assert tokens("mau nanya2 soal paspor dong hehe") == ["paspor"]  # chat filler
     assert tokens("jarene arep kerjo") == tokens("katanya mau kerja")  # Javanese
     assert tokens("my visa refused") == tokens("visa saya ditolak")  # English
+    assert tokens("paspor gak ketemu") == tokens("paspor hilang")  # cannot find it: lost
+    assert tokens("scholarship to study") == tokens("beasiswa kuliah")  # studying abroad
 
 
 def test_javanese_possessive_suffixes_read_as_their_root(understanding: Understanding) -> None:
