@@ -69,6 +69,17 @@ def test_javanese_possessive_suffixes_read_as_their_root(understanding: Understa
     assert understanding.normaliser.canonical("jase") == ("jase",)
 
 
+def test_another_countrys_passport_is_not_answered_with_an_indonesian_passport_topic(
+    understanding: Understanding,
+) -> None:
+    # Renewing or replacing it is that country's embassy's business.
+    assert understanding.analyse("how to renew my british passport").route == "unknown"
+    assert understanding.analyse("paspor wna hilang di hotel").route == "unknown"
+    assert understanding.analyse("how to renew my passport").topic_id == "paspor-perpanjang"
+    # With a stay permit named, it is still a question for immigration.
+    assert understanding.analyse("new british passport, move my kitas to it").route != "unknown"
+
+
 def test_another_agencys_document_is_not_answered_with_an_immigration_topic(
     understanding: Understanding,
 ) -> None:
