@@ -64,6 +64,7 @@ def test_javanese_possessive_suffixes_read_as_their_root(understanding: Understa
     assert tokens("kuotane entek") == tokens("kuota habis")  # ngoko -ne
     assert tokens("kode billinge") == tokens("kode billing")  # ngoko -e
     assert tokens("syaratipun") == tokens("syarat")  # krama -ipun
+    assert tokens("wong tuwoku") == tokens("orang tua")  # -ku on a Javanese word
     # A real word keeps its ending ("kode" is no "kod" + -e), and so does a short root.
     assert tokens("kode") == ["kode"]
     assert understanding.normaliser.canonical("jase") == ("jase",)

@@ -37,8 +37,9 @@ DATA = Path(__file__).resolve().parent / "data"
 # A word this much more frequent (Zipf, log10 scale) in one language than in the other reads as
 # that language: "timer" (en 3.7, id 3.4) is neither, "spend" (en 5.0, id 0) is English.
 LANGUAGE_MARGIN = 1.0
-# Javanese possessive suffixes (Indonesian -nya), longest first: krama -nipun/-ipun, ngoko -ne/-e.
-JAVANESE_SUFFIXES = ("nipun", "ipun", "ne", "e")
+# Possessive suffixes, longest first: Javanese krama -nipun/-ipun, ngoko -ne/-e (Indonesian -nya),
+# and -nya/-ku/-mu, which the stemmer strips only from Indonesian roots ("tuwoku", "bojomu").
+JAVANESE_SUFFIXES = ("nipun", "ipun", "nya", "ne", "ku", "mu", "e")
 MIN_JAVANESE_ROOT = 4  # "kode" is no "kod" + -e, and short roots are too often a coincidence
 
 
