@@ -39,8 +39,8 @@ DATA = Path(__file__).resolve().parent / "data"
 LANGUAGE_MARGIN = 1.0
 # Possessive suffixes, longest first: Javanese krama -nipun/-ipun, ngoko -ne/-e (Indonesian -nya),
 # and -nya/-ku/-mu, which the stemmer strips only from Indonesian roots ("tuwoku", "bojomu").
-JAVANESE_SUFFIXES = ("nipun", "ipun", "nya", "ne", "ku", "mu", "e")
-MIN_JAVANESE_ROOT = 4  # "kode" is no "kod" + -e, and short roots are too often a coincidence
+POSSESSIVE_SUFFIXES = ("nipun", "ipun", "nya", "ne", "ku", "mu", "e")
+MIN_POSSESSIVE_ROOT = 4  # "kode" is no "kod" + -e, and short roots are too often a coincidence
 
 
 @cache
@@ -105,7 +105,7 @@ class Normaliser:
     def _canonical(self, word: str, english: bool = True) -> tuple[str, ...]:
         """Slang, then the English glossary unless `english` is false, for one word (slang
         may chain: bkin→bikin→buat)."""
-        word = self._javanese_root(word)
+        word = self._possessive_root(word)
         for _ in range(2):
             mapped = self.lexicon.slang.get(word)
             if mapped is None or mapped == word:
@@ -115,17 +115,17 @@ class Normaliser:
             word = self.lexicon.english.get(word, word)
         return tuple(word.split())
 
-    def _javanese_root(self, word: str) -> str:
-        """The root of a word carrying a Javanese possessive suffix, Indonesian -nya ("kuotane",
-        "billinge", "syaratipun"), when the word itself is no known word and its root is: the
-        stemmer only knows Indonesian suffixes, so these stayed unknown words."""
+    def _possessive_root(self, word: str) -> str:
+        """The root of a word carrying a possessive suffix ("kuotane", "billinge", "syaratipun",
+        "tuwoku"), when the word itself is no known word and its root is a real or lexicon word:
+        the stemmer knows neither Javanese suffixes nor Javanese roots, so these stayed unknown."""
         if word in self.lexicon.slang or self.is_word(word):
             return word
-        for suffix in JAVANESE_SUFFIXES:
+        for suffix in POSSESSIVE_SUFFIXES:
             root = word[: -len(suffix)]
             if (
                 word.endswith(suffix)
-                and len(root) >= MIN_JAVANESE_ROOT
+                and len(root) >= MIN_POSSESSIVE_ROOT
                 and (root in self.lexicon.slang or self.is_word(root))
             ):
                 return root
