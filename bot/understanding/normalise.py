@@ -37,6 +37,10 @@ DATA = Path(__file__).resolve().parent / "data"
 # A word this much more frequent (Zipf, log10 scale) in one language than in the other reads as
 # that language: "timer" (en 3.7, id 3.4) is neither, "spend" (en 5.0, id 0) is English.
 LANGUAGE_MARGIN = 1.0
+# Possessive suffixes, longest first: Javanese krama -nipun/-ipun, ngoko -ne/-e (Indonesian -nya),
+# and -nya/-ku/-mu, which the stemmer strips only from Indonesian roots ("tuwoku", "bojomu").
+POSSESSIVE_SUFFIXES = ("nipun", "ipun", "nya", "ne", "ku", "mu", "e")
+MIN_POSSESSIVE_ROOT = 4  # "kode" is no "kod" + -e, and short roots are too often a coincidence
 
 
 @cache
@@ -101,6 +105,7 @@ class Normaliser:
     def _canonical(self, word: str, english: bool = True) -> tuple[str, ...]:
         """Slang, then the English glossary unless `english` is false, for one word (slang
         may chain: bkin→bikin→buat)."""
+        word = self._possessive_root(word)
         for _ in range(2):
             mapped = self.lexicon.slang.get(word)
             if mapped is None or mapped == word:
@@ -109,6 +114,22 @@ class Normaliser:
         if english:
             word = self.lexicon.english.get(word, word)
         return tuple(word.split())
+
+    def _possessive_root(self, word: str) -> str:
+        """The root of a word carrying a possessive suffix ("kuotane", "billinge", "syaratipun",
+        "tuwoku"), when the word itself is no known word and its root is a real or lexicon word:
+        the stemmer knows neither Javanese suffixes nor Javanese roots, so these stayed unknown."""
+        if word in self.lexicon.slang or self.is_word(word):
+            return word
+        for suffix in POSSESSIVE_SUFFIXES:
+            root = word[: -len(suffix)]
+            if (
+                word.endswith(suffix)
+                and len(root) >= MIN_POSSESSIVE_ROOT
+                and (root in self.lexicon.slang or self.is_word(root))
+            ):
+                return root
+        return word
 
     def tokens(self, text: str, correct: Callable[[str], str] | None = None) -> list[str]:
         """Index tokens: canonical, without stopwords, stemmed. `correct` fixes the stem of a
