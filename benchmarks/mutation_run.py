@@ -1,0 +1,113 @@
+"""`make mutation`'s mutmut, without two kinds of string mutant no test can ever kill.
+
+mutmut upper- and lower-cases every string. Two kinds of string do not care (BENCHMARKS.md,
+"Surviving mutants judged equivalent"), and each such mutant survives, so it costs a run of
+every test that reaches its function — a good part of the whole run:
+
+- SQL written in the code (a statement, or a piece of one passed to `execute…`): SQLite's
+  keywords, identifiers and function names are case-insensitive. A piece with a quoted literal
+  ('call'), a named parameter (:name, @name, $name), a `%` format or GLOB is case-sensitive and
+  keeps its mutants;
+- the key of `row["…"]` in ROW_FILES, where `row` is always a `sqlite3.Row` (the store sets
+  `row_factory`), which looks keys up case-insensitively.
+
+Every other mutant is made as mutmut makes it. `python -m benchmarks.mutation_run ARGS` runs
+`mutmut ARGS` with this filter (mutmut generates in forked processes, which inherit it).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import PurePath
+
+import libcst as cst
+from mutmut.__main__ import cli
+from mutmut.mutation import file_mutation
+
+SQL_START = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH|CREATE|DROP|ALTER|PRAGMA)\s")
+EXECUTE = {"execute", "executemany", "executescript", "execute_fetchall", "execute_insert"}
+CASE_SENSITIVE = re.compile(r"['\":@$%]|\bglob\b", re.IGNORECASE)
+# Where every `row` is a sqlite3.Row.
+ROW_FILES = ("bot/store/", "bot/outbox.py", "bot/broadcast.py")
+
+
+def string_parts(node: cst.CSTNode) -> list[cst.SimpleString]:
+    """The literal pieces of a string expression (implicitly concatenated pieces included)."""
+    if isinstance(node, cst.SimpleString):
+        return [node]
+    if isinstance(node, cst.ConcatenatedString):
+        return string_parts(node.left) + string_parts(node.right)
+    return []
+
+
+def is_sql(node: cst.CSTNode) -> bool:
+    parts = string_parts(node)
+    return bool(parts) and SQL_START.match(str(parts[0].evaluated_value)) is not None
+
+
+def case_insensitive(piece: cst.SimpleString) -> bool:
+    return not piece.prefix and CASE_SENSITIVE.search(piece.raw_value) is None
+
+
+class EquivalentCaseFilter(file_mutation.MutationVisitor):
+    """mutmut's visitor, minus the case mutants of SQL pieces and of sqlite3.Row keys."""
+
+    current_file = ""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._case_free: set[int] = set()
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Call):
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in EXECUTE and node.args:
+                self._mark(node.args[0].value, sql=True)
+        elif isinstance(node, (cst.SimpleString, cst.ConcatenatedString)) and is_sql(node):
+            self._mark(node, sql=True)
+        elif (
+            isinstance(node, cst.Subscript)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == "row"
+            and self.current_file.startswith(ROW_FILES)
+            and len(node.slice) == 1
+            and isinstance(node.slice[0].slice, cst.Index)
+        ):
+            self._mark(node.slice[0].slice.value, sql=False)
+        return super().on_visit(node)
+
+    def _mark(self, node: cst.CSTNode, sql: bool) -> None:
+        for piece in string_parts(node):
+            if not sql or case_insensitive(piece):
+                self._case_free.add(id(piece))
+
+    def _create_mutations(self, node: cst.CSTNode) -> None:
+        before = len(self.mutations)
+        super()._create_mutations(node)
+        if id(node) in self._case_free:
+            self.mutations[before:] = [
+                m
+                for m in self.mutations[before:]
+                if not isinstance(m.mutated_node, cst.SimpleString)
+                or m.mutated_node.value.lower() != node.value.lower()  # type: ignore[attr-defined]
+            ]
+
+
+_create_mutations = file_mutation.create_mutations
+
+
+def create_mutations(filename: str, *args: object, **kwargs: object) -> object:
+    EquivalentCaseFilter.current_file = PurePath(filename).as_posix()
+    return _create_mutations(filename, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    file_mutation.MutationVisitor = EquivalentCaseFilter  # type: ignore[misc]
+    file_mutation.create_mutations = create_mutations  # type: ignore[assignment]
+    sys.argv[0] = "mutmut"
+    cli()
+
+
+if __name__ == "__main__":
+    main()
