@@ -276,6 +276,7 @@ def run_bot(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.subprocess
 def test_a_corrupt_database_ends_start_up_with_one_line(tmp_path: Path) -> None:
     database = tmp_path / "bad.sqlite3"
     database.write_bytes(b"this is not a database" * 100)
@@ -285,6 +286,7 @@ def test_a_corrupt_database_ends_start_up_with_one_line(tmp_path: Path) -> None:
     assert line.startswith("ukkbot: cannot start: DATABASE_PATH:") and "not a database" in line
 
 
+@pytest.mark.subprocess
 def test_a_database_folder_that_cannot_be_written_ends_start_up(tmp_path: Path) -> None:
     result = run_bot(tmp_path, DATABASE_PATH="/proc/ukkbot/bot.sqlite3")
     assert result.returncode == 1
@@ -292,6 +294,7 @@ def test_a_database_folder_that_cannot_be_written_ends_start_up(tmp_path: Path) 
     assert line.startswith("ukkbot: cannot start: DATABASE_PATH: /proc/ukkbot/bot.sqlite3")
 
 
+@pytest.mark.subprocess
 def test_a_port_in_use_ends_start_up_before_anything_opens(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
@@ -302,6 +305,7 @@ def test_a_port_in_use_ends_start_up_before_anything_opens(tmp_path: Path) -> No
     assert not (tmp_path / "db").exists()  # nothing was opened
 
 
+@pytest.mark.subprocess
 def test_bad_content_ends_start_up_with_exit_code_2(tmp_path: Path) -> None:
     content = tmp_path / "content"
     content.mkdir()
