@@ -13,17 +13,24 @@ every test that reaches its function — a good part of the whole run:
 
 Every other mutant is made as mutmut makes it. `python -m benchmarks.mutation_run ARGS` runs
 `mutmut ARGS` with this filter (mutmut generates in forked processes, which inherit it).
+
+One more saving: after a full stats run (a fresh `mutants/`), mutmut runs the same tests again,
+unmutated, to check they pass ("clean tests"). The stats run has just done that — mutmut stops
+when it fails — so the second pass is skipped then; after stats loaded from an earlier run
+(`mutmut run "bot.outbox*"` while working) it still runs.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import PurePath
 
 import libcst as cst
-from mutmut.__main__ import cli
+import mutmut.__main__ as mutmut_main
 from mutmut.mutation import file_mutation
+from mutmut.workers.isolation import ForkRunner
 
 SQL_START = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH|CREATE|DROP|ALTER|PRAGMA)\s")
 EXECUTE = {"execute", "executemany", "executescript", "execute_fetchall", "execute_insert"}
@@ -102,11 +109,28 @@ def create_mutations(filename: str, *args: object, **kwargs: object) -> object:
     return _create_mutations(filename, *args, **kwargs)  # type: ignore[arg-type]
 
 
+_run_stats_collection = mutmut_main.run_stats_collection
+_run_clean_tests = ForkRunner.run_clean_tests
+full_stats_run = False
+
+
+def run_stats_collection(runner: object, tests: object = None) -> None:
+    global full_stats_run
+    _run_stats_collection(runner, tests)  # type: ignore[arg-type]
+    full_stats_run = tests is None  # it exits the process when a test failed
+
+
+def run_clean_tests(runner: ForkRunner, tests: Iterable[str]) -> int:
+    return 0 if full_stats_run else _run_clean_tests(runner, tests)
+
+
 def main() -> None:
     file_mutation.MutationVisitor = EquivalentCaseFilter  # type: ignore[misc]
     file_mutation.create_mutations = create_mutations  # type: ignore[assignment]
+    mutmut_main.run_stats_collection = run_stats_collection
+    ForkRunner.run_clean_tests = run_clean_tests  # type: ignore[method-assign,assignment]
     sys.argv[0] = "mutmut"
-    cli()
+    mutmut_main.cli()
 
 
 if __name__ == "__main__":
