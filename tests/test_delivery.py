@@ -22,7 +22,14 @@ from bot.app import App, build_app, build_http
 from bot.channels import Connectors
 from bot.config import load_settings
 from bot.core import Reply
-from bot.outbox import FIRST_BACKOFF, MAX_BACKOFF, POLL_SECONDS, OutboxWorker
+from bot.outbox import (
+    FIRST_BACKOFF,
+    MAX_BACKOFF,
+    POLL_SECONDS,
+    Blocked,
+    OutboxWorker,
+    Undeliverable,
+)
 from bot.store import Store, StoreError
 from bot.store.outbox import BULK, URGENT, enqueue
 from tests.conftest import CONTENT_DIR, ENGINE, ROOT, FixedClock, seed_cache
@@ -145,6 +152,41 @@ async def test_the_running_worker_wakes_for_a_retry_when_its_backoff_ends(
     finally:
         running.cancel()
     assert sender.sent == [("chat-1", "halo")]
+
+
+class Unreachable(Undeliverable):
+    """A channel that can never deliver to this chat (like WhatsApp's closed window)."""
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [(Unreachable, "skipped"), (httpx.ReadTimeout, "unconfirmed"), (Blocked, "failed")],
+)
+async def test_a_send_that_ends_the_row_without_delivering_records_why_and_counts_nothing(
+    store: Store, error: type[Exception], outcome: str
+) -> None:
+    await put(store, "queue-alert:1", "chat-1")
+
+    class Refusing(Sender):
+        async def send(self, chat_key: str, replies: list[Reply], /) -> None:
+            raise error("no")
+
+    worker = OutboxWorker(store, {"test": Refusing()})
+    assert await worker.drain() == 0
+    rows = await store.db.execute_fetchall("SELECT attempts, last_error, outcome FROM outbox")
+    assert [tuple(row) for row in rows] == [(1, error.__name__, outcome)]
+    assert await worker.drain() == 0  # never tried again
+
+
+async def test_draining_stops_with_the_error_when_a_failed_attempt_cannot_be_recorded(
+    store: Store,
+) -> None:
+    await put(store, "queue-alert:1", "chat-1")
+    await store.db.execute("PRAGMA query_only=ON")  # the disk is full
+    sender = Sender(failing={"chat-1"})
+    with pytest.raises(sqlite3.OperationalError):
+        await OutboxWorker(store, {"test": sender}).drain()
+    assert sender.sent == []  # at once: not after trying the row again
 
 
 # --- at most once ---------------------------------------------------------------------------
