@@ -5,6 +5,7 @@ channels that start on their own, and answers that need no write."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import socket
 import sqlite3
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from bot.app import App, build_app, build_http
 from bot.channels import Connectors
@@ -24,6 +26,7 @@ from bot.config import load_settings
 from bot.core import Reply
 from bot.outbox import (
     FIRST_BACKOFF,
+    MAX_ATTEMPTS,
     MAX_BACKOFF,
     POLL_SECONDS,
     Blocked,
@@ -187,6 +190,36 @@ async def test_draining_stops_with_the_error_when_a_failed_attempt_cannot_be_rec
     with pytest.raises(sqlite3.OperationalError):
         await OutboxWorker(store, {"test": sender}).drain()
     assert sender.sent == []  # at once: not after trying the row again
+
+
+async def test_each_retry_waits_twice_as_long_and_the_fifth_failure_is_final(
+    store: Store, clock: FixedClock
+) -> None:
+    await put(store, "queue-alert:1", "chat-1")
+
+    class Down(Sender):
+        async def send(self, chat_key: str, replies: list[Reply], /) -> None:
+            raise ConnectionError("HTTP 500")
+
+    def retries() -> float | None:
+        return REGISTRY.get_sample_value(
+            "ukkbot_outbox_sends_total", {"channel": "test", "result": "retry"}
+        )
+
+    counted = retries() or 0.0
+    worker = OutboxWorker(store, {"test": Down()})
+    waits = []
+    for _ in range(MAX_ATTEMPTS):
+        await worker.drain()
+        [row] = await store.db.execute_fetchall("SELECT not_before, outcome FROM outbox")
+        if row["not_before"] is None:
+            break
+        wait = dt.datetime.fromisoformat(row["not_before"]) - clock.now
+        waits.append(wait.total_seconds())
+        clock.now += wait
+    assert waits == [2.0, 4.0, 8.0, 16.0]
+    assert row["outcome"] == "failed"  # and no backoff left on it
+    assert retries() == counted + 4
 
 
 # --- at most once ---------------------------------------------------------------------------
