@@ -83,6 +83,9 @@ async def test_ticking_a_kind_off_and_on_and_the_last_one_off_stops(
     assert content.t("sub.kind_on", "id", kind=general) in [
         option.label for reply in again for option in reply.options
     ]
+    # Every kind ticked again is stored as "all", so kinds added later come too.
+    rows = await store.db.execute_fetchall("SELECT kinds FROM subscriptions WHERE chat_key = '5'")
+    assert [row["kinds"] for row in rows] == [None]
     for kind in ("quota", "outage", "closure", "general"):
         last = await person.tap(f"s:k:{kind}")
     assert all_text(last) == content.t("sub.stopped", "id")
