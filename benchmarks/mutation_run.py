@@ -5,9 +5,9 @@ mutmut upper- and lower-cases every string. Two kinds of string do not care (BEN
 every test that reaches its function — a good part of the whole run:
 
 - SQL written in the code (a statement, or a piece of one passed to `execute…`): SQLite's
-  keywords, identifiers and function names are case-insensitive. A piece with a quoted literal
-  ('call'), a named parameter (:name, @name, $name), a `%` format or GLOB is case-sensitive and
-  keeps its mutants;
+  keywords, identifiers and function names are case-insensitive. Quoted literals ('call') and
+  named parameters (:name, @name, $name) are not: a mutant that changes one is kept, and so is
+  every case mutant of a piece with a `%` format or GLOB;
 - the key of `row["…"]` in ROW_FILES, where `row` is always a `sqlite3.Row` (the store sets
   `row_factory`), which looks keys up case-insensitively.
 
@@ -34,7 +34,9 @@ from mutmut.workers.isolation import ForkRunner
 
 SQL_START = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH|CREATE|DROP|ALTER|PRAGMA)\s")
 EXECUTE = {"execute", "executemany", "executescript", "execute_fetchall", "execute_insert"}
-CASE_SENSITIVE = re.compile(r"['\":@$%]|\bglob\b", re.IGNORECASE)
+# The parts of SQL whose case matters; a piece with these anywhere keeps all its mutants.
+CASE_SENSITIVE_PART = re.compile(r"'[^']*'|\"[^\"]*\"|[:@$]\w+")
+CASE_SENSITIVE_ANYWHERE = re.compile(r"%|\bglob\b", re.IGNORECASE)
 # Where every `row` is a sqlite3.Row.
 ROW_FILES = ("bot/store/", "bot/outbox.py", "bot/broadcast.py")
 
@@ -53,8 +55,13 @@ def is_sql(node: cst.CSTNode) -> bool:
     return bool(parts) and SQL_START.match(str(parts[0].evaluated_value)) is not None
 
 
-def case_insensitive(piece: cst.SimpleString) -> bool:
-    return not piece.prefix and CASE_SENSITIVE.search(piece.raw_value) is None
+def same_but_for_case(sql: str, mutated: str) -> bool:
+    """Whether `mutated` differs from `sql` only in the case of SQL that ignores case."""
+    return (
+        sql.lower() == mutated.lower()
+        and CASE_SENSITIVE_ANYWHERE.search(sql) is None
+        and CASE_SENSITIVE_PART.findall(sql) == CASE_SENSITIVE_PART.findall(mutated)
+    )
 
 
 class EquivalentCaseFilter(file_mutation.MutationVisitor):
@@ -64,13 +71,18 @@ class EquivalentCaseFilter(file_mutation.MutationVisitor):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._case_free: set[int] = set()
+        # id of a string piece → whether it is SQL (else a sqlite3.Row key)
+        self._case_free: dict[int, bool] = {}
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.Call):
             func = node.func
             if isinstance(func, cst.Attribute) and func.attr.value in EXECUTE and node.args:
-                self._mark(node.args[0].value, sql=True)
+                sql = node.args[0].value
+                # " UNION ALL ".join(pieces): the joiner is SQL too
+                if isinstance(sql, cst.Call) and isinstance(sql.func, cst.Attribute):
+                    sql = sql.func.value
+                self._mark(sql, sql=True)
         elif isinstance(node, (cst.SimpleString, cst.ConcatenatedString)) and is_sql(node):
             self._mark(node, sql=True)
         elif (
@@ -86,19 +98,25 @@ class EquivalentCaseFilter(file_mutation.MutationVisitor):
 
     def _mark(self, node: cst.CSTNode, sql: bool) -> None:
         for piece in string_parts(node):
-            if not sql or case_insensitive(piece):
-                self._case_free.add(id(piece))
+            if not piece.prefix:
+                self._case_free[id(piece)] = sql
 
     def _create_mutations(self, node: cst.CSTNode) -> None:
         before = len(self.mutations)
         super()._create_mutations(node)
-        if id(node) in self._case_free:
-            self.mutations[before:] = [
-                m
-                for m in self.mutations[before:]
-                if not isinstance(m.mutated_node, cst.SimpleString)
-                or m.mutated_node.value.lower() != node.value.lower()  # type: ignore[attr-defined]
-            ]
+        if not isinstance(node, cst.SimpleString) or id(node) not in self._case_free:
+            return
+        sql = self._case_free[id(node)]
+        self.mutations[before:] = [
+            m
+            for m in self.mutations[before:]
+            if not isinstance(m.mutated_node, cst.SimpleString)
+            or not (
+                same_but_for_case(node.raw_value, m.mutated_node.raw_value)
+                if sql
+                else node.value.lower() == m.mutated_node.value.lower()
+            )
+        ]
 
 
 _create_mutations = file_mutation.create_mutations
