@@ -11,6 +11,10 @@ import pytest
 
 from bot.app import App, build_app, build_http
 from bot.config import load_settings
+from bot.content import Content
+from bot.queue.state import QueueState
+from bot.queue_api import view_json
+from bot.queue_desk import ServiceView
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 
 TOKEN = "machine-token-123"
@@ -116,3 +120,9 @@ async def test_repeated_posts_record_one_call_and_one_audit_row(
         for table in ("queue_calls", "audit"):
             async with db.execute(f"SELECT COUNT(*) FROM {table}") as cursor:
                 assert (await cursor.fetchone())[0] == 1
+
+
+def test_the_pace_is_given_to_a_tenth_of_a_minute(content: Content) -> None:
+    service = content.queue.services[0]
+    view = ServiceView(service, QueueState(service.letter), False, 4.26)
+    assert view_json(view)["minutes_per_number"] == 4.3

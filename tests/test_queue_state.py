@@ -10,6 +10,7 @@ import pytest
 from bot.clock import day_end, local_day
 from bot.queue.estimate import minutes_per_number, wait_range
 from bot.queue.state import (
+    MAX_NUMBER,
     Call,
     CallKind,
     CallNext,
@@ -31,6 +32,10 @@ START = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)  # Monday 08.00 WIB
 def test_a_ticket_is_read_however_it_is_typed(text: str) -> None:
     assert parse_ticket(text) == Ticket("A", 25)
     assert str(parse_ticket(text)) == "A-025"
+
+
+def test_the_highest_number_a_machine_prints_is_a_ticket() -> None:
+    assert parse_ticket(f"A-{MAX_NUMBER}") == Ticket("A", MAX_NUMBER)
 
 
 @pytest.mark.parametrize("text", ["", "A", "25", "AB-25", "A-0", "A-12345", "A-25 B-26"])
