@@ -12,8 +12,8 @@ import pytest
 from bot.app import App, build_app, build_http
 from bot.config import load_settings
 from bot.content import Content
-from bot.queue.state import QueueState
-from bot.queue_api import view_json
+from bot.queue.state import MAX_NUMBER, QueueState, Report
+from bot.queue_api import parse_report, view_json
 from bot.queue_desk import ServiceView
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 
@@ -126,3 +126,25 @@ def test_the_pace_is_given_to_a_tenth_of_a_minute(content: Content) -> None:
     service = content.queue.services[0]
     view = ServiceView(service, QueueState(service.letter), False, 4.26)
     assert view_json(view)["minutes_per_number"] == 4.3
+
+
+@pytest.mark.parametrize(
+    ("body", "parsed"),
+    [
+        ({"now_serving": 0}, Report(0)),
+        (
+            {"now_serving": 12, "last_issued": MAX_NUMBER, "status": "paused"},
+            Report(12, MAX_NUMBER, "paused"),
+        ),
+        ([], "body must be a JSON object"),
+        (
+            {"now_serving": 1, "b": 1, "a": 2},
+            "unknown field(s): a, b; allowed: now_serving, last_issued, status",
+        ),
+        ({"last_issued": 3}, "now_serving is required"),
+        ({"now_serving": -1}, f"now_serving must be a whole number from 0 to {MAX_NUMBER}"),
+        ({"now_serving": 1, "status": "gone"}, "status must be one of open, paused, closed"),
+    ],
+)
+def test_a_report_body_is_read_or_refused_with_one_exact_line(body: Any, parsed: object) -> None:
+    assert parse_report(body) == parsed
