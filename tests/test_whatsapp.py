@@ -234,7 +234,10 @@ async def test_text_is_answered_through_the_graph_api(wa: Harness) -> None:
     assert str(request.url) == "https://graph.test/v23.0/106540352242922/messages"
     assert request.headers["Authorization"] == "Bearer graph-token"
     sent = wa.graph.sent()
-    assert all(m["to"] == PERSON and m["messaging_product"] == "whatsapp" for m in sent)
+    assert all(
+        (m["to"], m["messaging_product"], m["recipient_type"]) == (PERSON, "whatsapp", "individual")
+        for m in sent
+    )
     assert_topic(wa.graph, "paspor-baru")
     for message in sent:
         check_limits(message)
@@ -482,7 +485,7 @@ async def test_proactive_message_outside_the_window_without_template_is_skipped(
 ) -> None:
     await wa.post(payload("image"))
     wa.graph.requests.clear()
-    clock.now = SENT_AT + dt.timedelta(hours=24, seconds=1)
+    clock.now = SENT_AT + dt.timedelta(hours=24)  # shut at exactly 24 hours
     with pytest.raises(OutsideWindow):
         await wa.channel.sender.send(PERSON, ALERT)
     with pytest.raises(OutsideWindow):
