@@ -217,6 +217,15 @@ async def test_a_queue_reminder_reaches_the_resident_through_telegram_once(tg: H
     assert keyboard_data(reminder) == ["q:A-005"]
 
 
+async def test_only_a_configured_administrator_gets_staff_powers_on_telegram(
+    tg: Harness, content: Content
+) -> None:
+    await tg.feed(text_update(1, 7, "/panggil A"))  # 7 is not in ADMIN_TELEGRAM_IDS
+    assert tg.api.sent()[-1]["text"] == to_telegram_html(content.t("staff.only", "id"))
+    rows = await tg.app.services.store.db.execute_fetchall("SELECT user_key, outcome FROM audit")
+    assert [tuple(row) for row in rows] == [("7", "refused")]
+
+
 async def test_a_reply_with_an_image_is_sent_as_a_photo_before_its_text(tg: Harness) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
     await tg.channel.send(7, [Reply("Figures", image=png)])

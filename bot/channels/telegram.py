@@ -217,7 +217,7 @@ class TelegramChannel(Channel):
                 seconds = delay.total_seconds() if isinstance(delay, dt.timedelta) else float(delay)
                 log.warning("telegram: 429 Too Many Requests, waiting %.0f s", seconds)
                 await self._sleep(seconds)
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable")  # pragma: no mutate
 
     async def set_commands(self) -> None:
         """The command menu in both languages, generated from the handler registry: residents
