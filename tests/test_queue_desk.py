@@ -241,3 +241,13 @@ def test_the_reminder_counts_the_numbers_left_and_says_when_the_ticket_is_being_
     ticket, now = f"A-{number:03d}", f"A-{serving:03d}"
     assert reply.text == content.t(key, "id", ticket=ticket, serving=now, ahead=ahead)
     assert [option.id for option in reply.options] == [f"q:{ticket}"]
+
+
+async def test_a_call_wakes_the_outbox_only_when_it_owes_someone_a_message(
+    desk: QueueDesk, services: Services
+) -> None:
+    await desk.change("A", CallNext(), STAFF, "/panggil A")
+    assert not services.outbox_wake.is_set()  # no reminder, no survey invitation
+    await desk.remind(Ticket("A", 2), "test", "7", "id")
+    await desk.change("A", CallNext(), STAFF, "/panggil A")
+    assert services.outbox_wake.is_set()
