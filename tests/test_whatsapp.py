@@ -167,6 +167,24 @@ def test_verify_token_is_hidden_in_the_access_log() -> None:
     assert "hub.verify_token=***&hub.challenge=7" in record.getMessage()
 
 
+async def test_the_access_log_hides_the_verify_token_while_the_channel_runs(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    def logged(path: str) -> str:
+        record = logging.LogRecord(
+            "uvicorn.access", logging.INFO, "", 0, '"%s %s"', ("GET", path), None
+        )
+        logging.getLogger("uvicorn.access").filter(record)
+        return record.getMessage()
+
+    path = "/webhooks/whatsapp?hub.verify_token=verify-me"
+    harness = await make_harness(tmp_path / "wa.sqlite3", clock)
+    await harness.channel.start()
+    assert logged(path) == '"GET /webhooks/whatsapp?hub.verify_token=***"'
+    await harness.close()
+    assert logged(path) == f'"GET {path}"'  # the filter goes with the channel
+
+
 @pytest.mark.parametrize("signed_with", [None, "another-secret"])
 async def test_unsigned_or_wrongly_signed_body_is_refused_and_not_processed(
     wa: Harness, signed_with: str | None
