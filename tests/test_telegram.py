@@ -13,10 +13,10 @@ from telegram import Update
 
 from bot.app import App, build_app, build_http
 from bot.channels import Connectors
-from bot.channels.telegram import CHANNEL, TelegramChannel
+from bot.channels.telegram import CHANNEL, SHORT_LABEL, TelegramChannel, keyboard
 from bot.config import load_settings
 from bot.content import Content
-from bot.core import Lang, Location, Reply
+from bot.core import Lang, Location, Option, Reply
 from bot.markup import to_plain, to_telegram_html
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 from tests.fake_telegram import BOT_USER, FakeBotApi, callback_update, retry_after, text_update
@@ -215,6 +215,15 @@ async def test_a_queue_reminder_reaches_the_resident_through_telegram_once(tg: H
     reminder = tg.api.sent()[-1]
     assert int(reminder["chat_id"]) == 7 and "A-005" in reminder["text"]
     assert keyboard_data(reminder) == ["q:A-005"]
+
+
+def test_labels_up_to_the_short_length_go_two_to_a_row_and_longer_ones_alone() -> None:
+    short, long = "s" * SHORT_LABEL, "l" * (SHORT_LABEL + 1)
+    labels = [short, short, short, long, short, short, long, short]
+    markup = keyboard(Reply("x", tuple(Option(str(i), label) for i, label in enumerate(labels))))
+    assert markup is not None
+    rows = [[button.callback_data for button in row] for row in markup.inline_keyboard]
+    assert rows == [["0", "1"], ["2"], ["3"], ["4", "5"], ["6"], ["7"]]
 
 
 async def test_only_a_configured_administrator_gets_staff_powers_on_telegram(
