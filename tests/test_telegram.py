@@ -235,10 +235,20 @@ async def test_only_a_configured_administrator_gets_staff_powers_on_telegram(
     assert [tuple(row) for row in rows] == [("7", "refused")]
 
 
+async def test_a_long_reply_is_split_with_its_buttons_on_the_last_piece_and_no_previews(
+    tg: Harness,
+) -> None:
+    await tg.channel.send(7, [Reply("kata " * 1200, (Option("m", "Menu"),))])
+    sent = tg.api.sent()
+    assert [("reply_markup" in m, m["chat_id"]) for m in sent] == [(False, 7), (True, 7)]
+    assert all(m["link_preview_options"] == {"is_disabled": True} for m in sent)
+
+
 async def test_a_reply_with_an_image_is_sent_as_a_photo_before_its_text(tg: Harness) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
     await tg.channel.send(7, [Reply("Figures", image=png)])
     assert [c.method for c in tg.api.calls if c.method != "getMe"] == ["sendPhoto", "sendMessage"]
+    assert [int(m["chat_id"]) for m in tg.api.sent("sendPhoto")] == [7]
 
 
 async def test_a_broadcast_waits_out_a_429_and_unsubscribes_who_blocked_the_bot(

@@ -209,7 +209,7 @@ class TelegramChannel(Channel):
             try:
                 return await call()
             except Forbidden as exc:
-                raise Blocked(type(exc).__name__) from exc
+                raise Blocked(type(exc).__name__) from exc  # pragma: no mutate (traceback text)
             except RetryAfter as exc:
                 if attempt == MAX_SEND_ATTEMPTS - 1:
                     raise
