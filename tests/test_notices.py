@@ -10,7 +10,7 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.store import Store
+from bot.store import Store, announcements
 from bot.store.outbox import replies_from_json
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, option_ids
@@ -149,3 +149,7 @@ async def test_the_queue_board_shows_a_closure_on_its_day(
     assert notice not in all_text(await resident.say("/antrian"))  # not today yet
     clock.now = dt.datetime(2026, 12, 25, 1, 0, tzinfo=dt.UTC)
     assert notice in all_text(await resident.say("/antrian"))
+
+
+async def test_a_chat_that_never_subscribed_has_no_kinds(store: Store) -> None:
+    assert await announcements.subscribed_kinds(store.db, "test", "nobody") is None
