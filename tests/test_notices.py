@@ -153,3 +153,7 @@ async def test_the_queue_board_shows_a_closure_on_its_day(
 
 async def test_a_chat_that_never_subscribed_has_no_kinds(store: Store) -> None:
     assert await announcements.subscribed_kinds(store.db, "test", "nobody") is None
+
+
+async def test_an_unknown_announcement_number_is_none(store: Store) -> None:
+    assert await announcements.get_announcement(store.db, 99) is None
