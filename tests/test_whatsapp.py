@@ -456,7 +456,7 @@ async def test_other_graph_errors_are_not_retried(tmp_path: Path, clock: FixedCl
 async def test_an_answer_that_meets_a_graph_outage_is_resent_from_the_outbox(
     tmp_path: Path, clock: FixedClock, failure: str
 ) -> None:
-    graph = FakeGraphApi(fail_next=[(503, {})] if failure == "server error" else [])
+    graph = FakeGraphApi(fail_next=[(500, {})] if failure == "server error" else [])  # the edge
     if failure == "network":
         answer = graph.answer
 
