@@ -47,7 +47,7 @@ async def test_ingest_needs_the_right_bearer_token(
     api: httpx.AsyncClient, headers: dict[str, str]
 ) -> None:
     response = await api.post("/api/queue/A", json={"now_serving": 3}, headers=headers)
-    assert response.status_code == 401
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
     assert (await api.get("/api/queue")).json()["services"][0]["now_serving"] == 0
 
 
