@@ -53,3 +53,16 @@ def test_other_fields_are_skipped_and_the_rest_of_the_entry_still_read() -> None
 def test_a_body_that_is_not_an_object_or_has_no_changes_gives_nothing() -> None:
     for body in ([], "x", {"entry": [{}]}, {"entry": [{"changes": [{"field": "messages"}]}]}):
         assert parse_webhook(body) == Notification([], [])
+
+
+def test_odd_fields_become_none_rather_than_an_error() -> None:
+    body = recorded("text")
+    value = body["entry"][0]["changes"][0]["value"]
+    value["contacts"] = [{"wa_id": PERSON}]  # no profile
+    value["messages"][0]["text"] = {"body": 42}
+    empty_pick = recorded("button_reply")
+    raw = empty_pick["entry"][0]["changes"][0]["value"]["messages"][0]
+    raw["interactive"]["button_reply"]["id"] = ""
+    [message] = parse_webhook(body).messages
+    [pick] = parse_webhook(empty_pick).messages
+    assert (message.text, message.name, pick.action) == (None, None, None)
