@@ -3,6 +3,7 @@ API (httpx.MockTransport) out. Offline, no sleeps, the clock fixed."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -662,3 +663,29 @@ async def test_the_template_speaks_the_persons_chosen_language(
         assert message["template"]["language"] == {"code": "en"}
     finally:
         await harness.close()
+
+
+async def test_one_persons_messages_are_handled_in_turn_and_others_are_not_held(
+    wa: Harness,
+) -> None:
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def note(name: str, wait: bool = False, fail: bool = False) -> None:
+        if wait:
+            await gate.wait()
+        order.append(name)
+        if fail:
+            raise RuntimeError("a handler failed")
+
+    wa.channel._spawn(PERSON, note("first", wait=True, fail=True))
+    wa.channel._spawn(PERSON, note("second"))
+    wa.channel._spawn("6289999999999", note("other"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    held = list(order)
+    gate.set()
+    await wa.channel.drain()  # a failed one does not stop the wait for the rest
+    assert held == ["other"]
+    assert order == ["other", "first", "second"]
+    assert wa.channel._latest == {}  # nothing kept once handled
