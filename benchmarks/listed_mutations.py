@@ -89,7 +89,7 @@ MUTATIONS = (
     Mutation(
         "retention: the sweep keeps WhatsApp message ids",
         "bot/store/retention.py",
-        "        await forget_old_ids(db, now)\n",
+        "        await whatsapp.forget_old_ids(db, now)\n",
         "",
         "tests/test_store.py::test_the_sweep_forgets_whatsapp_ids_after_30_days_without_a_new_message",
     ),

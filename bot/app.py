@@ -108,7 +108,7 @@ class App:
             store,
             self.senders,
             self.services.outbox_wake,
-            limiters={name: RateLimiter(rate) for name in self.push_channels},
+            limiters={name: RateLimiter(rate, sleep=self.sleep) for name in self.push_channels},
             on_done=BroadcastHook(self.services.content, store.clock),
         )
 

@@ -238,10 +238,10 @@ class OutboxWorker:
                 return
 
     async def _seconds_to_next_retry(self, now: dt.datetime) -> float:
-        at = await table.next_retry(self.store.db, self.senders, now)
+        at = await table.next_retry(self.store.db, self.senders, now)  # later than now
         if at is None:
             return POLL_SECONDS
-        return min(POLL_SECONDS, max((at - now).total_seconds(), 0.0))
+        return min(POLL_SECONDS, (at - now).total_seconds())
 
     async def _deliver(self, row: Row) -> int:
         if row["expires_at"] is not None and self.store.clock() >= from_text(row["expires_at"]):

@@ -36,11 +36,11 @@ async def answer_text(ctx: Context, text: str, count: bool = True) -> Answered:
             bookkeeping.record_question(analysis.normalised, analysis.route, ctx.store.clock())
     if not ctx.lang_chosen:
         ctx = replace(ctx, lang=analysis.lang)
-    return Answered(await answer_question(ctx, analysis), ctx.lang, analysis=analysis)
+    return Answered(await answer_question(ctx, text, analysis), ctx.lang, analysis=analysis)
 
 
-async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
-    """Answer, ask which topic was meant, hand over to a route, or decline honestly."""
+async def answer_question(ctx: Context, text: str, analysis: Analysis) -> list[Reply]:
+    """Answer `text`, ask which topic was meant, hand over to a route, or decline honestly."""
     match analysis.route:
         case "topic" if analysis.topic_id:
             replies = await browse.show_topic(ctx, analysis.topic_id)
@@ -60,7 +60,7 @@ async def answer_question(ctx: Context, analysis: Analysis) -> list[Reply]:
         case "announcements":
             return await announcements.show_announcements(ctx, "")
         case "human":
-            return await handover.talk_to_officer(ctx, ctx.incoming.text or "")
+            return await handover.talk_to_officer(ctx, text)
         case "smalltalk":
             return [Reply(ctx.t(f"smalltalk.{analysis.smalltalk or 'hello'}"), main_menu(ctx))]
     if analysis.neighbour_id:

@@ -14,9 +14,10 @@ from bot.queue_desk import QueueDesk, ServiceView, ticket_text
 from handlers.closures import closure_lines
 
 
-def status_text(ctx: Context, state: QueueState, started: bool = True) -> str:
-    """A service's state in words: serving, paused or closed with the reason, or not started."""
-    if not started or (state.status == "open" and not state.now_serving):
+def status_text(ctx: Context, state: QueueState) -> str:
+    """A service's state in words: serving, paused or closed with the reason, or not started
+    (a service nobody touched today has the default state: open, nothing served)."""
+    if state.status == "open" and not state.now_serving:
         return ctx.t("queue.status.not_started")
     serving = ticket_text(state.service, state.now_serving)
     text = ctx.t(
@@ -35,7 +36,7 @@ def service_line(ctx: Context, view: ServiceView) -> str:
         "queue.line",
         letter=view.service.letter,
         name=view.service.name.get(ctx.lang),
-        status=status_text(ctx, view.state, view.started),
+        status=status_text(ctx, view.state),
     )
     if view.started and view.state.status == "open":
         waiting = view.state.waiting

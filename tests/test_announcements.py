@@ -126,6 +126,8 @@ async def test_an_announcement_disappears_after_its_last_local_day(
     await publish(officer, "Sampai besok", until="2026-12-01")
     clock.now = dt.datetime(2026, 12, 1, 16, 59, tzinfo=dt.UTC)  # 23.59 WIB on the 1st
     assert "Sampai besok" in all_text(await resident.say("/pengumuman"))
+    until = content.t("ann.state.until", "id", date="2026-12-01")
+    assert until in all_text(await officer.say("/pengumuman"))  # staff: still running
     clock.now += dt.timedelta(minutes=1)  # 00.00 WIB on the 2nd
     seen = all_text(await resident.say("/pengumuman"))
     assert "Sampai besok" not in seen and content.t("ann.none", "id") in seen

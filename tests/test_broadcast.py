@@ -15,13 +15,15 @@ from bot.channels.whatsapp import OutsideWindow
 from bot.content import Content
 from bot.context import Services
 from bot.core import Reply
-from bot.outbox import FIRST_BACKOFF, Blocked, OutboxWorker, RateLimiter
+from bot.outbox import FIRST_BACKOFF, MAX_LAG_SECONDS, Blocked, OutboxWorker, RateLimiter
 from bot.store import Store, announcements
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text
 from tests.test_announcements import publish
 
 SUBSCRIBERS = 1000
+# Enough that the crash comes with many sends in flight (the worker runs 16 at once).
+CRASH_SUBSCRIBERS = 200
 CREATOR = "200"
 
 
@@ -177,9 +179,9 @@ async def test_a_crash_halfway_then_a_restart_still_sends_each_exactly_once(
     path = tmp_path / "crash.sqlite3"
     store = await Store.open(path, clock=clock)
     officer = Chat(Assistant(services_for(store, content, understanding)), CREATOR, role="admin")
-    await subscribe_many(store)
+    await subscribe_many(store, CRASH_SUBSCRIBERS)
     await publish(officer, "Pengumuman")
-    first = RecordingSender(crash_after=SUBSCRIBERS // 2, network=network)
+    first = RecordingSender(crash_after=CRASH_SUBSCRIBERS // 2, network=network)
     with pytest.raises(Crash):
         await worker(store, content, first).drain()
     await store.close()
@@ -188,8 +190,8 @@ async def test_a_crash_halfway_then_a_restart_still_sends_each_exactly_once(
     second = RecordingSender()
     await worker(store, content, second).drain()
     delivered = recipients(first) + recipients(second)
-    assert len(delivered) == SUBSCRIBERS and len(set(delivered)) == SUBSCRIBERS
-    assert len(recipients(first)) == SUBSCRIBERS // 2
+    assert len(delivered) == CRASH_SUBSCRIBERS and len(set(delivered)) == CRASH_SUBSCRIBERS
+    assert len(recipients(first)) == CRASH_SUBSCRIBERS // 2
     assert [c for c, _ in second.sent if c == CREATOR] == [CREATOR]
     await store.close()
 
@@ -258,6 +260,26 @@ async def test_the_limiter_catches_up_a_small_lag_but_never_bursts_after_idling(
     await limiter.wait("d")
     await limiter.wait("e")
     assert time.now == pytest.approx(5.1)
+
+
+async def test_the_limiter_sleeps_only_for_a_later_slot_and_its_limits_are_inclusive() -> None:
+    time = FakeTime()
+    limiter = RateLimiter(1, per_chat=1.0625, clock=time, sleep=time.sleep)
+    # Behind the first slot (0.0) by exactly MAX_LAG_SECONDS: still a lag to catch up, so the
+    # next slot is 1.0, not 1.1
+    time.now = MAX_LAG_SECONDS
+    await limiter.wait("a")
+    await limiter.wait("b")
+    assert (time.now, time.sleeps) == (1.0, 1)
+    time.now = 2.0  # the slot is now: no sleep, not even a zero one
+    await limiter.wait("c")
+    assert time.sleeps == 1
+    # 62.5 ms behind the 3.0 slot, just when chat c's pause ends: c goes at once and the
+    # schedule catches up (the next slot is 4.0, not 4.0625)
+    time.now = 3.0625
+    await limiter.wait("c")
+    await limiter.wait("d")
+    assert (time.now, time.sleeps) == (4.0, 2)
 
 
 async def test_the_broadcast_follows_a_language_chosen_after_subscribing(

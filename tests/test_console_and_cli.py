@@ -61,6 +61,7 @@ async def test_console_number_out_of_range_names_the_valid_range(assistant: Assi
     assert "Izin tinggal untuk WNA" in out[4]
 
 
+@pytest.mark.subprocess
 def test_ctrl_c_ends_the_terminal_chat_at_once(tmp_path: Path) -> None:
     seed_cache(tmp_path / "data")
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CONTENT_DIR": str(CONTENT_DIR)}
@@ -118,6 +119,7 @@ def test_ask_batch_reads_standard_input_one_line_each(tmp_path: Path) -> None:
     assert "bukan layanan imigrasi" in str(records[1]["text"])
 
 
+@pytest.mark.subprocess
 def test_ask_lists_related_topics_under_the_answer() -> None:
     [record] = ask("paspor saya hilang gimana ngurusnya")
     text = str(record["text"])

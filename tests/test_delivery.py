@@ -5,6 +5,7 @@ channels that start on their own, and answers that need no write."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import socket
 import sqlite3
@@ -17,12 +18,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from bot.app import App, build_app, build_http
 from bot.channels import Connectors
 from bot.config import load_settings
 from bot.core import Reply
-from bot.outbox import FIRST_BACKOFF, MAX_BACKOFF, POLL_SECONDS, OutboxWorker
+from bot.outbox import (
+    FIRST_BACKOFF,
+    MAX_ATTEMPTS,
+    MAX_BACKOFF,
+    POLL_SECONDS,
+    Blocked,
+    OutboxWorker,
+    Undeliverable,
+)
 from bot.store import Store, StoreError
 from bot.store.outbox import BULK, URGENT, enqueue
 from tests.conftest import CONTENT_DIR, ENGINE, ROOT, FixedClock, seed_cache
@@ -145,6 +155,71 @@ async def test_the_running_worker_wakes_for_a_retry_when_its_backoff_ends(
     finally:
         running.cancel()
     assert sender.sent == [("chat-1", "halo")]
+
+
+class Unreachable(Undeliverable):
+    """A channel that can never deliver to this chat (like WhatsApp's closed window)."""
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [(Unreachable, "skipped"), (httpx.ReadTimeout, "unconfirmed"), (Blocked, "failed")],
+)
+async def test_a_send_that_ends_the_row_without_delivering_records_why_and_counts_nothing(
+    store: Store, error: type[Exception], outcome: str
+) -> None:
+    await put(store, "queue-alert:1", "chat-1")
+
+    class Refusing(Sender):
+        async def send(self, chat_key: str, replies: list[Reply], /) -> None:
+            raise error("no")
+
+    worker = OutboxWorker(store, {"test": Refusing()})
+    assert await worker.drain() == 0
+    rows = await store.db.execute_fetchall("SELECT attempts, last_error, outcome FROM outbox")
+    assert [tuple(row) for row in rows] == [(1, error.__name__, outcome)]
+    assert await worker.drain() == 0  # never tried again
+
+
+async def test_draining_stops_with_the_error_when_a_failed_attempt_cannot_be_recorded(
+    store: Store,
+) -> None:
+    await put(store, "queue-alert:1", "chat-1")
+    await store.db.execute("PRAGMA query_only=ON")  # the disk is full
+    sender = Sender(failing={"chat-1"})
+    with pytest.raises(sqlite3.OperationalError):
+        await OutboxWorker(store, {"test": sender}).drain()
+    assert sender.sent == []  # at once: not after trying the row again
+
+
+async def test_each_retry_waits_twice_as_long_and_the_fifth_failure_is_final(
+    store: Store, clock: FixedClock
+) -> None:
+    await put(store, "queue-alert:1", "chat-1")
+
+    class Down(Sender):
+        async def send(self, chat_key: str, replies: list[Reply], /) -> None:
+            raise ConnectionError("HTTP 500")
+
+    def retries() -> float | None:
+        return REGISTRY.get_sample_value(
+            "ukkbot_outbox_sends_total", {"channel": "test", "result": "retry"}
+        )
+
+    counted = retries() or 0.0
+    worker = OutboxWorker(store, {"test": Down()})
+    waits = []
+    for _ in range(MAX_ATTEMPTS):
+        await worker.drain()
+        [row] = await store.db.execute_fetchall("SELECT not_before, outcome FROM outbox")
+        if row["not_before"] is None:
+            break
+        wait = dt.datetime.fromisoformat(row["not_before"]) - clock.now
+        waits.append(wait.total_seconds())
+        clock.now += wait
+    assert waits == [2.0, 4.0, 8.0, 16.0]
+    assert row["outcome"] == "failed"  # and no backoff left on it
+    assert retries() == counted + 4
 
 
 # --- at most once ---------------------------------------------------------------------------
@@ -276,6 +351,7 @@ def run_bot(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.subprocess
 def test_a_corrupt_database_ends_start_up_with_one_line(tmp_path: Path) -> None:
     database = tmp_path / "bad.sqlite3"
     database.write_bytes(b"this is not a database" * 100)
@@ -285,6 +361,7 @@ def test_a_corrupt_database_ends_start_up_with_one_line(tmp_path: Path) -> None:
     assert line.startswith("ukkbot: cannot start: DATABASE_PATH:") and "not a database" in line
 
 
+@pytest.mark.subprocess
 def test_a_database_folder_that_cannot_be_written_ends_start_up(tmp_path: Path) -> None:
     result = run_bot(tmp_path, DATABASE_PATH="/proc/ukkbot/bot.sqlite3")
     assert result.returncode == 1
@@ -292,6 +369,7 @@ def test_a_database_folder_that_cannot_be_written_ends_start_up(tmp_path: Path) 
     assert line.startswith("ukkbot: cannot start: DATABASE_PATH: /proc/ukkbot/bot.sqlite3")
 
 
+@pytest.mark.subprocess
 def test_a_port_in_use_ends_start_up_before_anything_opens(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
@@ -302,6 +380,7 @@ def test_a_port_in_use_ends_start_up_before_anything_opens(tmp_path: Path) -> No
     assert not (tmp_path / "db").exists()  # nothing was opened
 
 
+@pytest.mark.subprocess
 def test_bad_content_ends_start_up_with_exit_code_2(tmp_path: Path) -> None:
     content = tmp_path / "content"
     content.mkdir()

@@ -10,7 +10,7 @@ import pytest
 from bot.assistant import Assistant
 from bot.content import Content
 from bot.context import Services
-from bot.store import Store
+from bot.store import Store, announcements
 from bot.store.outbox import replies_from_json
 from bot.understanding import Understanding
 from tests.conftest import Chat, FixedClock, all_text, option_ids
@@ -83,6 +83,9 @@ async def test_ticking_a_kind_off_and_on_and_the_last_one_off_stops(
     assert content.t("sub.kind_on", "id", kind=general) in [
         option.label for reply in again for option in reply.options
     ]
+    # Every kind ticked again is stored as "all", so kinds added later come too.
+    rows = await store.db.execute_fetchall("SELECT kinds FROM subscriptions WHERE chat_key = '5'")
+    assert [row["kinds"] for row in rows] == [None]
     for kind in ("quota", "outage", "closure", "general"):
         last = await person.tap(f"s:k:{kind}")
     assert all_text(last) == content.t("sub.stopped", "id")
@@ -146,3 +149,11 @@ async def test_the_queue_board_shows_a_closure_on_its_day(
     assert notice not in all_text(await resident.say("/antrian"))  # not today yet
     clock.now = dt.datetime(2026, 12, 25, 1, 0, tzinfo=dt.UTC)
     assert notice in all_text(await resident.say("/antrian"))
+
+
+async def test_a_chat_that_never_subscribed_has_no_kinds(store: Store) -> None:
+    assert await announcements.subscribed_kinds(store.db, "test", "nobody") is None
+
+
+async def test_an_unknown_announcement_number_is_none(store: Store) -> None:
+    assert await announcements.get_announcement(store.db, 99) is None

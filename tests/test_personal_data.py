@@ -14,8 +14,9 @@ import aiosqlite
 import pytest
 
 from bot.cli import main
-from bot.store import Store
+from bot.store import Store, whatsapp
 from bot.store.db import as_text
+from bot.store.personal import erase_person, export_person
 from bot.store.retention import forget_expired
 from tests.conftest import CONTENT_DIR, Chat, FixedClock, option_ids
 
@@ -273,3 +274,21 @@ def test_staff_export_one_persons_data_as_json(
     assert [row["language"] for row in exported["data"]["users"]] == ["en"]
     assert [row["chat_key"] for row in exported["data"]["subscriptions"]] == ["6281234567890"]
     assert "6289999999999" not in json.dumps(exported)
+
+
+async def test_the_export_names_each_table_and_a_whatsapp_window_belongs_to_whatsapp_only(
+    resident: Chat, store: Store, clock: FixedClock
+) -> None:
+    await leave_traces(resident, store, clock)
+    async with store.transaction() as db:
+        await whatsapp.record_inbound(db, resident.user, clock())
+    tables = await store.db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    exported = await export_person(store.db, "whatsapp", resident.user)
+    assert set(exported) <= {row["name"] for row in tables}  # each key spelled as its table
+    assert [row["user_key"] for row in exported["whatsapp_windows"]] == [resident.user]
+    assert (await export_person(store.db, "test", resident.user))["whatsapp_windows"] == []
+    # Erasing the same key on another channel leaves the WhatsApp window alone.
+    await erase_person(store, "test", resident.user)
+    assert await whatsapp.last_inbound(store.db, resident.user) == clock()
+    await erase_person(store, "whatsapp", resident.user)
+    assert await whatsapp.last_inbound(store.db, resident.user) is None

@@ -11,6 +11,10 @@ import pytest
 
 from bot.app import App, build_app, build_http
 from bot.config import load_settings
+from bot.content import Content
+from bot.queue.state import MAX_NUMBER, QueueState, Report
+from bot.queue_api import parse_report, view_json
+from bot.queue_desk import ServiceView
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 
 TOKEN = "machine-token-123"
@@ -43,7 +47,7 @@ async def test_ingest_needs_the_right_bearer_token(
     api: httpx.AsyncClient, headers: dict[str, str]
 ) -> None:
     response = await api.post("/api/queue/A", json={"now_serving": 3}, headers=headers)
-    assert response.status_code == 401
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
     assert (await api.get("/api/queue")).json()["services"][0]["now_serving"] == 0
 
 
@@ -116,3 +120,31 @@ async def test_repeated_posts_record_one_call_and_one_audit_row(
         for table in ("queue_calls", "audit"):
             async with db.execute(f"SELECT COUNT(*) FROM {table}") as cursor:
                 assert (await cursor.fetchone())[0] == 1
+
+
+def test_the_pace_is_given_to_a_tenth_of_a_minute(content: Content) -> None:
+    service = content.queue.services[0]
+    view = ServiceView(service, QueueState(service.letter), False, 4.26)
+    assert view_json(view)["minutes_per_number"] == 4.3
+
+
+@pytest.mark.parametrize(
+    ("body", "parsed"),
+    [
+        ({"now_serving": 0}, Report(0)),
+        (
+            {"now_serving": 12, "last_issued": MAX_NUMBER, "status": "paused"},
+            Report(12, MAX_NUMBER, "paused"),
+        ),
+        ([], "body must be a JSON object"),
+        (
+            {"now_serving": 1, "b": 1, "a": 2},
+            "unknown field(s): a, b; allowed: now_serving, last_issued, status",
+        ),
+        ({"last_issued": 3}, "now_serving is required"),
+        ({"now_serving": -1}, f"now_serving must be a whole number from 0 to {MAX_NUMBER}"),
+        ({"now_serving": 1, "status": "gone"}, "status must be one of open, paused, closed"),
+    ],
+)
+def test_a_report_body_is_read_or_refused_with_one_exact_line(body: Any, parsed: object) -> None:
+    assert parse_report(body) == parsed

@@ -228,3 +228,26 @@ async def test_the_running_worker_sends_as_soon_as_a_change_wakes_it(
     with contextlib.suppress(asyncio.CancelledError):
         await worker
     assert [chat for chat, _ in sender.sent] == ["chat-5"]
+
+
+@pytest.mark.parametrize(
+    ("number", "serving", "key", "ahead"),
+    [(7, 5, "queue.alert", 1), (6, 5, "queue.alert", 0), (5, 5, "queue.alert_called", 0)],
+)
+def test_the_reminder_counts_the_numbers_left_and_says_when_the_ticket_is_being_served(
+    desk: QueueDesk, content: Content, number: int, serving: int, key: str, ahead: int
+) -> None:
+    reply = desk.alert_reply("id", "A", number, serving)
+    ticket, now = f"A-{number:03d}", f"A-{serving:03d}"
+    assert reply.text == content.t(key, "id", ticket=ticket, serving=now, ahead=ahead)
+    assert [option.id for option in reply.options] == [f"q:{ticket}"]
+
+
+async def test_a_call_wakes_the_outbox_only_when_it_owes_someone_a_message(
+    desk: QueueDesk, services: Services
+) -> None:
+    await desk.change("A", CallNext(), STAFF, "/panggil A")
+    assert not services.outbox_wake.is_set()  # no reminder, no survey invitation
+    await desk.remind(Ticket("A", 2), "test", "7", "id")
+    await desk.change("A", CallNext(), STAFF, "/panggil A")
+    assert services.outbox_wake.is_set()

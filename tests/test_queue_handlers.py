@@ -130,9 +130,13 @@ async def test_a_ticket_shows_how_many_are_ahead_and_a_range(
     assert option_ids(replies) == ["r:A-025", "q:A-025", "m"]
 
 
-async def test_free_text_with_a_ticket_reaches_the_queue(officer: Chat, resident: Chat) -> None:
+async def test_free_text_about_the_queue_gets_the_board_or_the_tickets_place(
+    officer: Chat, resident: Chat
+) -> None:
     await officer.say("/set A 20")
-    assert "A-025" in all_text(await resident.say("antrian A025 sampai mana"))
+    # Without a ticket in the question: today's board, not "that ticket cannot be read".
+    assert await resident.say("antrian sampai mana") == await resident.say("/antrian")
+    assert await resident.say("antrian A025 sampai mana") == await resident.say("/antrian A-025")
 
 
 async def test_a_number_already_called_is_told_kindly(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from bot.clock import day_end, local_day
 from bot.queue.estimate import minutes_per_number, wait_range
 from bot.queue.state import (
+    MAX_NUMBER,
     Call,
     CallKind,
     CallNext,
@@ -31,6 +33,10 @@ START = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)  # Monday 08.00 WIB
 def test_a_ticket_is_read_however_it_is_typed(text: str) -> None:
     assert parse_ticket(text) == Ticket("A", 25)
     assert str(parse_ticket(text)) == "A-025"
+
+
+def test_the_highest_number_a_machine_prints_is_a_ticket() -> None:
+    assert parse_ticket(f"A-{MAX_NUMBER}") == Ticket("A", MAX_NUMBER)
 
 
 @pytest.mark.parametrize("text", ["", "A", "25", "AB-25", "A-0", "A-12345", "A-25 B-26"])
@@ -151,3 +157,49 @@ def test_the_wait_is_a_range_not_a_promise() -> None:
     assert wait_range(ahead=3, per_number=5.0) == (15, 30)  # 4 numbers × 5 min × 0.75–1.5
     assert wait_range(ahead=2, per_number=3.0) == (6, 14)  # 9 minutes: 6.75 down, 13.5 up
     assert wait_range(ahead=0, per_number=0.1) == (0, 1)  # never "up to 0 minutes"
+
+
+@pytest.mark.parametrize("number", [0, MAX_NUMBER])
+def test_staff_may_set_any_number_from_zero_to_the_highest(number: int) -> None:
+    assert apply(QueueState("A"), SetNumber(number)) == (QueueState("A", now_serving=number), "set")
+
+
+@pytest.mark.parametrize("number", [-1, MAX_NUMBER + 1])
+def test_staff_cannot_set_a_number_outside_the_machines_range(number: int) -> None:
+    with pytest.raises(QueueError) as refused:
+        apply(QueueState("A"), SetNumber(number))
+    assert (refused.value.key, refused.value.values) == ("queue.err_number", {})
+
+
+def test_setting_a_number_past_the_last_issued_ticket_moves_that_up_too() -> None:
+    state = QueueState("A", now_serving=5, last_issued=10)
+    assert apply(state, SetNumber(12))[0] == replace(state, now_serving=12, last_issued=12)
+    assert apply(state, SetNumber(7))[0] == replace(state, now_serving=7, last_issued=10)
+
+
+@pytest.mark.parametrize(
+    ("report", "field", "current"),
+    [(Report(4, 20), "now_serving", 5), (Report(6, 9), "last_issued", 10)],
+)
+def test_a_report_going_backwards_names_the_number_and_its_current_value(
+    report: Report, field: str, current: int
+) -> None:
+    with pytest.raises(QueueError) as refused:
+        apply(QueueState("A", now_serving=5, last_issued=10), report)
+    assert (refused.value.key, refused.value.values) == (
+        "queue.err_backwards",
+        {"field": field, "current": current},
+    )
+
+
+def test_a_report_may_say_the_last_ticket_issued_is_being_served() -> None:
+    state, kind = apply(QueueState("A", now_serving=5, last_issued=10), Report(12, 12))
+    assert (state, kind) == (QueueState("A", now_serving=12, last_issued=12), "call")
+
+
+def test_a_report_without_a_status_or_with_the_same_one_keeps_the_state_and_its_reason() -> None:
+    paused = QueueState("A", status="paused", reason="istirahat", now_serving=5, last_issued=10)
+    assert apply(paused, Report(5))[0] == paused
+    assert apply(paused, Report(5, status="paused"))[0] == paused
+    reopened = apply(paused, Report(6, status="open"))[0]
+    assert reopened == replace(paused, status="open", reason=None, now_serving=6)

@@ -266,6 +266,7 @@ def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.subprocess
 async def test_the_cli_report_prints_the_index_and_writes_the_csv(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "bot.sqlite3")
     async with store.transaction() as db:
@@ -285,6 +286,7 @@ async def test_the_cli_report_prints_the_index_and_writes_the_csv(tmp_path: Path
     assert [row[-2:] for row in table[1:]] == [["83.33", "B"], ["83.33", "B"]]
 
 
+@pytest.mark.subprocess
 def test_the_cli_report_names_a_bad_date_and_exits_2(tmp_path: Path) -> None:
     done = run_cli(tmp_path, "skm", "report", "--from", "1-11-2026", "--to", "2026-11-30")
     assert done.returncode == 2

@@ -13,10 +13,10 @@ from telegram import Update
 
 from bot.app import App, build_app, build_http
 from bot.channels import Connectors
-from bot.channels.telegram import CHANNEL, TelegramChannel
+from bot.channels.telegram import CHANNEL, SHORT_LABEL, TelegramChannel, keyboard
 from bot.config import load_settings
 from bot.content import Content
-from bot.core import Lang, Location, Reply
+from bot.core import Lang, Location, Option, Reply
 from bot.markup import to_plain, to_telegram_html
 from tests.conftest import CONTENT_DIR, ENGINE, FixedClock
 from tests.fake_telegram import BOT_USER, FakeBotApi, callback_update, retry_after, text_update
@@ -217,10 +217,38 @@ async def test_a_queue_reminder_reaches_the_resident_through_telegram_once(tg: H
     assert keyboard_data(reminder) == ["q:A-005"]
 
 
+def test_labels_up_to_the_short_length_go_two_to_a_row_and_longer_ones_alone() -> None:
+    short, long = "s" * SHORT_LABEL, "l" * (SHORT_LABEL + 1)
+    labels = [short, short, short, long, short, short, long, short]
+    markup = keyboard(Reply("x", tuple(Option(str(i), label) for i, label in enumerate(labels))))
+    assert markup is not None
+    rows = [[button.callback_data for button in row] for row in markup.inline_keyboard]
+    assert rows == [["0", "1"], ["2"], ["3"], ["4", "5"], ["6"], ["7"]]
+
+
+async def test_only_a_configured_administrator_gets_staff_powers_on_telegram(
+    tg: Harness, content: Content
+) -> None:
+    await tg.feed(text_update(1, 7, "/panggil A"))  # 7 is not in ADMIN_TELEGRAM_IDS
+    assert tg.api.sent()[-1]["text"] == to_telegram_html(content.t("staff.only", "id"))
+    rows = await tg.app.services.store.db.execute_fetchall("SELECT user_key, outcome FROM audit")
+    assert [tuple(row) for row in rows] == [("7", "refused")]
+
+
+async def test_a_long_reply_is_split_with_its_buttons_on_the_last_piece_and_no_previews(
+    tg: Harness,
+) -> None:
+    await tg.channel.send(7, [Reply("kata " * 1200, (Option("m", "Menu"),))])
+    sent = tg.api.sent()
+    assert [("reply_markup" in m, m["chat_id"]) for m in sent] == [(False, 7), (True, 7)]
+    assert all(m["link_preview_options"] == {"is_disabled": True} for m in sent)
+
+
 async def test_a_reply_with_an_image_is_sent_as_a_photo_before_its_text(tg: Harness) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
     await tg.channel.send(7, [Reply("Figures", image=png)])
     assert [c.method for c in tg.api.calls if c.method != "getMe"] == ["sendPhoto", "sendMessage"]
+    assert [int(m["chat_id"]) for m in tg.api.sent("sendPhoto")] == [7]
 
 
 async def test_a_broadcast_waits_out_a_429_and_unsubscribes_who_blocked_the_bot(
@@ -236,7 +264,8 @@ async def test_a_broadcast_waits_out_a_429_and_unsubscribes_who_blocked_the_bot(
     tg.api.calls.clear()
     tg.api.fail_next["sendMessage"] = [retry_after(2)]
     await tg.app.outbox_worker().drain()
-    assert tg.sleeps == [2.0]
+    # The 429's wait first; after it only the rate limiter's spacing (1/25 s a message).
+    assert tg.sleeps[0] == 2.0 and max(tg.sleeps[1:]) < 1
     delivered = [m["chat_id"] for m in tg.api.sent() if "Kantor tutup besok" in m["text"]]
     assert delivered == ["7", "7", "8", "9"]  # 7 again after the 429; 8 answered 403
     summary = content.t(
@@ -276,7 +305,9 @@ async def test_staff_commands_show_only_in_staff_chats_and_follow_the_staff_list
     assert "77" in tg.api.sent()[-1]["text"]
     await tg.feed(text_update(3, 42, "/staf hapus 77"))
     removed = tg.api.sent("deleteMyCommands")
-    assert len(removed) == 3 and all(as_json(c["scope"])["chat_id"] == 77 for c in removed)
+    assert all(as_json(c["scope"])["chat_id"] == 77 for c in removed)
+    # Each language's menu and the default one
+    assert [c.get("language_code") for c in removed] == ["id", "en", None]
 
 
 STAFF_GROUP = -100500

@@ -3,6 +3,7 @@ API (httpx.MockTransport) out. Offline, no sleeps, the clock fixed."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -167,6 +168,24 @@ def test_verify_token_is_hidden_in_the_access_log() -> None:
     assert "hub.verify_token=***&hub.challenge=7" in record.getMessage()
 
 
+async def test_the_access_log_hides_the_verify_token_while_the_channel_runs(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    def logged(path: str) -> str:
+        record = logging.LogRecord(
+            "uvicorn.access", logging.INFO, "", 0, '"%s %s"', ("GET", path), None
+        )
+        logging.getLogger("uvicorn.access").filter(record)
+        return record.getMessage()
+
+    path = "/webhooks/whatsapp?hub.verify_token=verify-me"
+    harness = await make_harness(tmp_path / "wa.sqlite3", clock)
+    await harness.channel.start()
+    assert logged(path) == '"GET /webhooks/whatsapp?hub.verify_token=***"'
+    await harness.close()
+    assert logged(path) == f'"GET {path}"'  # the filter goes with the channel
+
+
 @pytest.mark.parametrize("signed_with", [None, "another-secret"])
 async def test_unsigned_or_wrongly_signed_body_is_refused_and_not_processed(
     wa: Harness, signed_with: str | None
@@ -234,7 +253,10 @@ async def test_text_is_answered_through_the_graph_api(wa: Harness) -> None:
     assert str(request.url) == "https://graph.test/v23.0/106540352242922/messages"
     assert request.headers["Authorization"] == "Bearer graph-token"
     sent = wa.graph.sent()
-    assert all(m["to"] == PERSON and m["messaging_product"] == "whatsapp" for m in sent)
+    assert all(
+        (m["to"], m["messaging_product"], m["recipient_type"]) == (PERSON, "whatsapp", "individual")
+        for m in sent
+    )
     assert_topic(wa.graph, "paspor-baru")
     for message in sent:
         check_limits(message)
@@ -435,7 +457,7 @@ async def test_other_graph_errors_are_not_retried(tmp_path: Path, clock: FixedCl
 async def test_an_answer_that_meets_a_graph_outage_is_resent_from_the_outbox(
     tmp_path: Path, clock: FixedClock, failure: str
 ) -> None:
-    graph = FakeGraphApi(fail_next=[(503, {})] if failure == "server error" else [])
+    graph = FakeGraphApi(fail_next=[(500, {})] if failure == "server error" else [])  # the edge
     if failure == "network":
         answer = graph.answer
 
@@ -482,7 +504,7 @@ async def test_proactive_message_outside_the_window_without_template_is_skipped(
 ) -> None:
     await wa.post(payload("image"))
     wa.graph.requests.clear()
-    clock.now = SENT_AT + dt.timedelta(hours=24, seconds=1)
+    clock.now = SENT_AT + dt.timedelta(hours=24)  # shut at exactly 24 hours
     with pytest.raises(OutsideWindow):
         await wa.channel.sender.send(PERSON, ALERT)
     with pytest.raises(OutsideWindow):
@@ -641,3 +663,29 @@ async def test_the_template_speaks_the_persons_chosen_language(
         assert message["template"]["language"] == {"code": "en"}
     finally:
         await harness.close()
+
+
+async def test_one_persons_messages_are_handled_in_turn_and_others_are_not_held(
+    wa: Harness,
+) -> None:
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def note(name: str, wait: bool = False, fail: bool = False) -> None:
+        if wait:
+            await gate.wait()
+        order.append(name)
+        if fail:
+            raise RuntimeError("a handler failed")
+
+    wa.channel._spawn(PERSON, note("first", wait=True, fail=True))
+    wa.channel._spawn(PERSON, note("second"))
+    wa.channel._spawn("6289999999999", note("other"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    held = list(order)
+    gate.set()
+    await wa.channel.drain()  # a failed one does not stop the wait for the rest
+    assert held == ["other"]
+    assert order == ["other", "first", "second"]
+    assert wa.channel._latest == {}  # nothing kept once handled

@@ -69,6 +69,26 @@ def test_any_alert_renders_into_a_template_within_limits(replies: list[Reply]) -
         check_limits(message)
 
 
+def test_the_alert_template_carries_every_reply_on_one_line_as_its_body_parameter() -> None:
+    replies = [Reply("Nomor A-025\nhampir tiba"), Reply("Segera ke loket")]
+    assert alert_template("queue_alert", "en", replies) == {
+        "type": "template",
+        "template": {
+            "name": "queue_alert",
+            "language": {"code": "en"},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": "Nomor A-025 hampir tiba Segera ke loket"}
+                    ],
+                }
+            ],
+        },
+    }
+    assert alert_template("queue_alert", "id", [Reply("")]) is None
+
+
 def test_up_to_three_options_are_reply_buttons() -> None:
     [message] = render(Reply("Pilih satu", options(3)), ID)
     assert message["interactive"]["type"] == "button"
