@@ -96,8 +96,8 @@ MUTATIONS = (
     Mutation(
         "app: the health check always reports ok",
         "bot/app.py",
-        'database = "error"',
-        "pass",
+        'healthy = database == "ok" and disk == "ok"',
+        "healthy = True",
         "tests/test_web.py::test_healthz_is_degraded_with_503_when_the_database_fails",
     ),
     Mutation(
