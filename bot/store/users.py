@@ -69,13 +69,6 @@ async def set_language(
     )
 
 
-async def is_staff(db: aiosqlite.Connection, channel: str, user_key: str) -> bool:
-    rows = await db.execute_fetchall(
-        "SELECT 1 FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)
-    )
-    return bool(rows)
-
-
 async def list_staff(db: aiosqlite.Connection, channel: str) -> list[str]:
     """The user keys of the staff on a channel, in the order they were added."""
     rows = await db.execute_fetchall(
