@@ -20,7 +20,7 @@ from bot.config import Settings
 # word or a longer token (a base64 message id, a version string).
 PHONE = re.compile(r"(?<![\w.+])\+?\d(?:[ -]?\d){7,}(?![\w.])")
 MASK = "***"
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"  # after the time, which is not masked
 
 
 class Redactor:
@@ -50,7 +50,9 @@ class OneLineFormatter(logging.Formatter):
         self.redact = redact
 
     def format(self, record: logging.LogRecord) -> str:
-        return self.redact(" | ".join(super().format(record).splitlines()))
+        # The time stays out of the masking: "2026-12-01 07" is shaped like a phone number.
+        masked = self.redact(" | ".join(super().format(record).splitlines()))
+        return f"{self.formatTime(record)} {masked}"
 
 
 class JsonFormatter(logging.Formatter):

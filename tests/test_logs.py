@@ -107,3 +107,16 @@ def test_an_unknown_log_format_is_named_at_start() -> None:
 
     with pytest.raises(SettingsError, match="LOG_FORMAT"):
         load_settings(CONTENT_DIR=CONTENT_DIR, LOG_FORMAT="xml")
+
+
+def test_a_text_line_keeps_its_date_and_hour_which_look_like_a_phone_number(
+    tmp_path: Path, restore_logging: None
+) -> None:
+    stream = io.StringIO()
+    handler = configure_logging(whatsapp_settings(tmp_path / "t.sqlite3"), stream)
+    record = logging.LogRecord("bot.test", logging.INFO, __file__, 1, "ready", (), None)
+    record.created = 1_796_111_709.0  # 2026-12-01 07:55:09 UTC
+    handler.handle(record)
+    line = stream.getvalue()
+    assert line.startswith(handler.formatter.formatTime(record))  # type: ignore[union-attr]
+    assert MASK not in line and line.rstrip().endswith("INFO bot.test: ready")
