@@ -83,18 +83,16 @@ class Bookkeeping:
         self._written = {p: at for p, at in self._written.items() if now - at < TOUCH_EVERY}
         try:
             async with self.store.transaction() as db:
-                for (channel, user_key), at in touches.items():
-                    await users.touch_user(db, channel, user_key, at)
+                await users.touch_users(db, [(*person, at) for person, at in touches.items()])
                 for (day, topic, column), n in topics.items():
                     await stats.add_topic_count(db, day, topic, column, n)
                 for day, n in days.items():
                     await stats.count_question(db, day, n)
                 if asked:
                     await questions.forget_old_questions(db, now)
-                for (normalised, route), n in asked.items():
-                    await questions.add_question(
-                        db, normalised, route, asked_at[normalised, route], n
-                    )
+                await questions.add_questions(
+                    db, [(*key, asked_at[key], n) for key, n in asked.items()]
+                )
         except Exception as exc:
             written = len(touches) + sum(topics.values()) + sum(days.values()) + sum(asked.values())
             log.warning("bookkeeping: %d writes skipped (%s)", written, type(exc).__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import aiosqlite
@@ -32,13 +33,19 @@ async def add_question(
     db: aiosqlite.Connection, normalised: str, route: str, now: dt.datetime, n: int = 1
 ) -> None:
     """Count a question `n` more times, last seen `now`."""
-    stamp = as_text(now)
-    await db.execute(
+    await add_questions(db, [(normalised, route, now, n)])
+
+
+async def add_questions(
+    db: aiosqlite.Connection, counted: Iterable[tuple[str, str, dt.datetime, int]]
+) -> None:
+    """Count many (question, route, last seen, times) in one statement."""
+    await db.executemany(
         "INSERT INTO questions (normalised, route, first_seen, last_seen, count) "
         "VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (normalised, route) DO UPDATE "
         "SET count = count + excluded.count, last_seen = excluded.last_seen",
-        (normalised[:300], route, stamp, stamp, n),
+        [(q[:300], route, as_text(at), as_text(at), n) for q, route, at, n in counted],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import aiosqlite
 
@@ -20,11 +21,18 @@ async def touch_user(
     db: aiosqlite.Connection, channel: str, user_key: str, now: dt.datetime
 ) -> None:
     """Record that someone used the bot (first and last seen)."""
-    stamp = as_text(now)
-    await db.execute(
+    await touch_users(db, [(channel, user_key, now)])
+
+
+async def touch_users(
+    db: aiosqlite.Connection, seen: Iterable[tuple[str, str, dt.datetime]]
+) -> None:
+    """Record (channel, user key, when) for many people in one statement: one round trip to
+    the database thread, not one each (a batch of hundreds stalled the answers in flight)."""
+    await db.executemany(
         "INSERT INTO users (channel, user_key, first_seen, last_seen) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (channel, user_key) DO UPDATE SET last_seen = excluded.last_seen",
-        (channel, user_key, stamp, stamp),
+        [(channel, user_key, as_text(at), as_text(at)) for channel, user_key, at in seen],
     )
 
 
