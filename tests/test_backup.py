@@ -20,7 +20,7 @@ NOW = dt.datetime(2026, 12, 1, 10, 0)
 
 async def touch(store: Store, key: str) -> None:
     async with store.transaction() as db:
-        await users.touch_user(db, "web", key, store.clock())
+        await users.touch_users(db, [("web", key, store.clock())])
 
 
 async def user_keys(path: Path) -> list[str]:

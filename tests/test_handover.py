@@ -212,7 +212,7 @@ async def test_the_hourly_sweep_forgets_old_hand_overs_even_when_no_new_one_star
 ) -> None:
     await say(assistant, "/petugas Pertanyaan lama")
     async with store.transaction() as db:
-        await questions.record_question(db, "resep rendang", "unknown", clock.now)
+        await questions.add_questions(db, [("resep rendang", "unknown", clock.now, 1)])
     clock.now += dt.timedelta(days=89)
     await say(assistant, "/petugas Pertanyaan kedua", user="8")
     await forget_expired(store)

@@ -104,7 +104,7 @@ async def test_a_failed_sweep_is_logged_and_retried_an_hour_later(
     store: Store, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with store.transaction() as db:
-        await questions.record_question(db, "resep rendang", "unknown", clock.now)
+        await questions.add_questions(db, [("resep rendang", "unknown", clock.now, 1)])
     clock.now += dt.timedelta(days=91)
     await store.db.execute("ALTER TABLE questions RENAME TO questions_away")  # the sweep fails
     sleeps: list[float] = []

@@ -21,21 +21,6 @@ class AskedQuestion:
     last_seen: str
 
 
-async def record_question(
-    db: aiosqlite.Connection, normalised: str, route: str, now: dt.datetime
-) -> None:
-    """Count a question the bot declined or clarified; forget ones unseen for 90 days."""
-    await forget_old_questions(db, now)
-    await add_question(db, normalised, route, now)
-
-
-async def add_question(
-    db: aiosqlite.Connection, normalised: str, route: str, now: dt.datetime, n: int = 1
-) -> None:
-    """Count a question `n` more times, last seen `now`."""
-    await add_questions(db, [(normalised, route, now, n)])
-
-
 async def add_questions(
     db: aiosqlite.Connection, counted: Iterable[tuple[str, str, dt.datetime, int]]
 ) -> None:

@@ -17,13 +17,6 @@ WEB_RETENTION = dt.timedelta(days=30)
 WEB = "web"
 
 
-async def touch_user(
-    db: aiosqlite.Connection, channel: str, user_key: str, now: dt.datetime
-) -> None:
-    """Record that someone used the bot (first and last seen)."""
-    await touch_users(db, [(channel, user_key, now)])
-
-
 async def touch_users(
     db: aiosqlite.Connection, seen: Iterable[tuple[str, str, dt.datetime]]
 ) -> None:
