@@ -204,6 +204,9 @@ class Lexicon(Strict):
     doc_types: dict[str, list[str]]
     vague: list[str] = []  # words that ask about a topic without naming it ("biaya", "syarat")
     anchors: list[str] = []  # words that say a message is for this office ("kantor", "min")
+    # An anchor naming a place or a person followed by one of these is someone else's
+    # ("kantor polisi", "kantor gue", "loket bank"): it does not anchor.
+    someone_elses: list[str] = []
     # A message of words from these two lists only, one at least from `office` ("buka jam 8?",
     # "lantai brp"), names no other place: it asks about this office.
     office: list[str] = []

@@ -619,6 +619,9 @@ class Understanding:
         self._stopwords = frozenset(lexicon.stopwords)
         self._vague = frozenset(lexicon.vague)
         self._anchors = frozenset(lexicon.anchors)
+        # Anchors that are no document type: a place or a person, which may be someone else's.
+        self._place_anchors = self._anchors - {w for ws in lexicon.doc_types.values() for w in ws}
+        self._someone_elses = frozenset(lexicon.someone_elses)
         self._office = frozenset(lexicon.office)
         self._question_words = frozenset(lexicon.question_words)
         self._office_context = frozenset(lexicon.office_context) | self._vague
@@ -844,6 +847,17 @@ class Understanding:
     def _doc_types_of(self, words: Iterable[str]) -> set[str]:
         return {self._doc_types[w] for w in words if w in self._doc_types}
 
+    def _anchored(self, text: str, said: set[str]) -> bool:
+        """The message names this office ("min", "kantor", "mpp"…): an anchor, unless every
+        mention of it is someone else's place ("kantor polisi", "kantor gue", "loket bank")."""
+        found = self._anchors.intersection({*self.normaliser.words(text), *said})
+        if not found & self._place_anchors:
+            return bool(found)
+        words = self._content_words(text, keep_stopwords=True)
+        theirs = self._someone_elses
+        ours = {w for w, after in zip(words, [*words[1:], ""], strict=True) if after not in theirs}
+        return any(w not in self._place_anchors or w in ours for w in found)
+
     def _asks_the_office(self, words: list[str]) -> bool:
         """Only words of a question about the office itself ("buka jam 8?", "are you open on
         saturday", "lantai brp"): it names no other place, so it is asked of this office."""
@@ -884,11 +898,7 @@ class Understanding:
         # A general request ("set an alarm", "lagu terbaru") lowers every score by how sure the
         # classifier is of it, unless the message names immigration, one of its documents or
         # this office ("min", "kantor", "mpp").
-        anchored = (
-            bool(ours)
-            or not self._anchors.isdisjoint({*self.normaliser.words(text), *said})
-            or self._asks_the_office(words)
-        )
+        anchored = bool(ours) or self._anchored(text, said) or self._asks_the_office(words)
         general = 0.0
         if not anchored:
             general_mass = sum(index.general_bm25.idf.get(t, unknown) for t in unique)
