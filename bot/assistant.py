@@ -65,11 +65,19 @@ class Assistant:
         self.services.bookkeeping.touch(incoming.channel, incoming.user_key, store.clock())
         # Reads through the reader: a writer waiting for the database lock holds nobody up.
         # Administrators come from the settings (the channel marks them); staff from the store.
-        stored, staff = await users.profile(store.reader, incoming.channel, incoming.user_key)
-        if incoming.role == "resident" and staff:
+        state = await conversations.chat_state(
+            store.reader, incoming.channel, incoming.chat_key, incoming.user_key, store.clock()
+        )
+        if incoming.role == "resident" and state.staff:
             incoming = replace(incoming, role="staff")
-        lang = stored or lang_from_hint(incoming.lang_hint)
-        ctx = Context(incoming, lang, self.services, lang_chosen=stored is not None)
+        lang = state.language or lang_from_hint(incoming.lang_hint)
+        ctx = Context(
+            incoming,
+            lang,
+            self.services,
+            lang_chosen=state.language is not None,
+            open_conversations=state.open,
+        )
         text = (incoming.text or "").strip()
         for step in ROUTE:
             result = await step(self, ctx, text)
@@ -112,13 +120,8 @@ class Assistant:
         return [ctx.reply(ctx.t("unsupported_message"), ctx.menu_button())]
 
     async def _conversation(self, ctx: Context, text: str) -> Result | None:
-        incoming, store = ctx.incoming, self.services.store
-        # One read tells which conversations this chat has open (almost always none).
-        open_ = await conversations.open_conversations(
-            store.reader, incoming.channel, incoming.chat_key, incoming.user_key, store.clock()
-        )
         for name, conversation in CONVERSATIONS:
-            if name in open_:
+            if name in ctx.open_conversations:
                 replies = await conversation(ctx, text)
                 if replies is not None:
                     return replies

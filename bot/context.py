@@ -103,6 +103,8 @@ class Context:
     lang: Lang
     services: Services
     lang_chosen: bool = False
+    # The conversations this chat has open (bot/store/conversations.py), read with the profile.
+    open_conversations: frozenset[str] = frozenset()
 
     @property
     def content(self) -> Content:

@@ -4,6 +4,7 @@ hourly sweep."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -24,7 +25,7 @@ from bot.store import (
     users,
     whatsapp,
 )
-from bot.store.db import StoreError
+from bot.store.db import ROWS_PER_INSERT, StoreError, as_text
 from bot.store.retention import forget_expired
 from tests.conftest import FixedClock
 
@@ -83,6 +84,31 @@ async def test_a_cached_read_that_failed_is_loaded_again_next_time(store: Store)
     assert len(loads) == 2
 
 
+@pytest.mark.parametrize("where", ["file", ":memory:"])
+async def test_a_cached_read_is_loaded_again_after_the_stores_own_write(
+    where: str, tmp_path: Path, migrated_database: Path
+) -> None:
+    """A file has a separate reader, which sees the writer's commits in data_version; in
+    memory the one connection counts its own changes instead."""
+    path: Path | str = ":memory:"
+    if where == "file":
+        path = tmp_path / "bot.sqlite3"
+        shutil.copyfile(migrated_database, path)
+    store = await Store.open(path)
+    try:
+
+        async def load(db: aiosqlite.Connection) -> int:
+            rows = await db.execute_fetchall("SELECT count(*) FROM users")
+            return int(next(iter(rows))[0])
+
+        assert await store.read_cached("users", load) == 0
+        async with store.transaction() as db:
+            await users.touch_users(db, [("web", "s1", store.clock())])
+        assert await store.read_cached("users", load) == 1
+    finally:
+        await store.close()
+
+
 async def test_the_sweep_forgets_whatsapp_ids_after_30_days_without_a_new_message(
     store: Store, clock: FixedClock
 ) -> None:
@@ -128,7 +154,7 @@ async def test_the_route_learns_in_one_read_which_conversations_a_chat_has_open(
 ) -> None:
     now = clock()
     db = store.db
-    assert await conversations.open_conversations(db, "t", "c1", "u1", now) == frozenset()
+    assert (await conversations.chat_state(db, "t", "c1", "u1", now)).open == frozenset()
     await handovers.open_handover(db, "t", "c1", "id", True, now)
     await survey.invite(db, "t", "c1", now.date())
     await survey.submit(
@@ -137,31 +163,60 @@ async def test_the_route_learns_in_one_read_which_conversations_a_chat_has_open(
     await reminders.open_draft(db, "t", "c1", "paspor", now)
     await announcements.save_draft(db, "t", "u1", announcements.Draft("text_id"), now)
     await db.commit()
-    assert await conversations.open_conversations(db, "t", "c1", "u1", now) == {
+    assert (await conversations.chat_state(db, "t", "c1", "u1", now)).open == {
         conversations.HANDOVER,
         conversations.SURVEY_COMMENT,
         conversations.REMINDER_DATE,
         conversations.ANNOUNCEMENT_DRAFT,
     }
     # Another chat sees none of them; each state ends when its own module says it ends.
-    assert await conversations.open_conversations(db, "t", "c2", "u2", now) == frozenset()
+    assert (await conversations.chat_state(db, "t", "c2", "u2", now)).open == frozenset()
     later = now + dt.timedelta(minutes=16)  # past the survey's 15-minute comment window
-    assert conversations.SURVEY_COMMENT not in await conversations.open_conversations(
-        db, "t", "c1", "u1", later
+    assert (
+        conversations.SURVEY_COMMENT
+        not in (await conversations.chat_state(db, "t", "c1", "u1", later)).open
     )
     later = now + dt.timedelta(hours=1, seconds=1)  # past the hand-over's and the draft's hour
-    assert await conversations.open_conversations(db, "t", "c1", "u1", later) == {
+    assert (await conversations.chat_state(db, "t", "c1", "u1", later)).open == {
         conversations.ANNOUNCEMENT_DRAFT
     }
 
 
-async def test_one_read_gives_the_language_choice_and_the_staff_mark(
+async def test_the_same_read_gives_the_language_choice_and_the_staff_mark(
     store: Store, clock: FixedClock
 ) -> None:
     db = store.db
-    assert await users.profile(db, "t", "u1") == (None, False)
+
+    async def profile(user_key: str) -> tuple[str | None, bool]:
+        state = await conversations.chat_state(db, "t", "c1", user_key, clock())
+        return state.language, state.staff
+
+    assert await profile("u1") == (None, False)
     await users.set_language(db, "t", "u1", "en", clock())
     await users.add_staff(db, "t", "u1", "admin", clock())
     await db.commit()
-    assert await users.profile(db, "t", "u1") == ("en", True)
-    assert await users.profile(db, "t", "u2") == (None, False)
+    assert await profile("u1") == ("en", True)
+    assert await profile("u2") == (None, False)
+
+
+async def test_a_batch_larger_than_one_statement_writes_every_row_and_counts_repeats(
+    store: Store, clock: FixedClock
+) -> None:
+    many = ROWS_PER_INSERT * 2 + 1  # three statements, the last with one row
+    async with store.transaction() as db:
+        await users.touch_users(db, [("web", f"s{n}", clock.now) for n in range(many)])
+        await questions.add_questions(db, [("resep rendang", "unknown", clock.now, 2)])
+    later = clock.now + dt.timedelta(hours=1)
+    async with store.transaction() as db:
+        await users.touch_users(db, [("web", "s0", later), ("web", "new", later)])
+        await questions.add_questions(
+            db,
+            [("resep rendang", "unknown", later, 3), ("cuaca", "unknown", later, 1)],
+        )
+    rows = await store.db.execute_fetchall("SELECT user_key, first_seen, last_seen FROM users")
+    seen = {row["user_key"]: (row["first_seen"], row["last_seen"]) for row in rows}
+    assert len(seen) == many + 1
+    assert seen["s0"] == (as_text(clock.now), as_text(later))  # first seen kept
+    assert seen[f"s{many - 1}"] == (as_text(clock.now), as_text(clock.now))
+    top = await questions.top_questions(store.db, later)
+    assert [(q.normalised, q.count) for q in top] == [("resep rendang", 5), ("cuaca", 1)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.store.db import as_text
+from bot.store.db import as_text, insert_rows
 
 RETENTION = dt.timedelta(days=90)
 
@@ -25,12 +25,12 @@ async def add_questions(
     db: aiosqlite.Connection, counted: Iterable[tuple[str, str, dt.datetime, int]]
 ) -> None:
     """Count many (question, route, last seen, times) in one statement."""
-    await db.executemany(
-        "INSERT INTO questions (normalised, route, first_seen, last_seen, count) "
-        "VALUES (?, ?, ?, ?, ?) "
+    await insert_rows(
+        db,
+        "INSERT INTO questions (normalised, route, first_seen, last_seen, count)",
+        [(q[:300], route, as_text(at), as_text(at), n) for q, route, at, n in counted],
         "ON CONFLICT (normalised, route) DO UPDATE "
         "SET count = count + excluded.count, last_seen = excluded.last_seen",
-        [(q[:300], route, as_text(at), as_text(at), n) for q, route, at, n in counted],
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import aiosqlite
 
 from bot.core import Lang
-from bot.store.db import as_text, select_rows
+from bot.store.db import as_text, insert_rows, select_rows
 
 # Someone silent this long is forgotten (their /bahasa choice too). A web-chat session is a
 # browser's random id that is rarely seen again, so it goes sooner.
@@ -22,14 +22,16 @@ async def touch_users(
 ) -> None:
     """Record (channel, user key, when) for many people in one statement: one round trip to
     the database thread, not one each (a batch of hundreds stalled the answers in flight)."""
-    await db.executemany(
-        "INSERT INTO users (channel, user_key, first_seen, last_seen) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (channel, user_key) DO UPDATE SET last_seen = excluded.last_seen",
+    await insert_rows(
+        db,
+        "INSERT INTO users (channel, user_key, first_seen, last_seen)",
         [(channel, user_key, as_text(at), as_text(at)) for channel, user_key, at in seen],
+        "ON CONFLICT (channel, user_key) DO UPDATE SET last_seen = excluded.last_seen",
     )
 
 
-def _lang(stored: str | None) -> Lang | None:
+def as_lang(stored: str | None) -> Lang | None:
+    """A stored language column as a language (None: never chose)."""
     if stored not in ("id", "en"):
         return None
     return "en" if stored == "en" else "id"
@@ -41,21 +43,7 @@ async def get_language(db: aiosqlite.Connection, channel: str, user_key: str) ->
         "SELECT language FROM users WHERE channel = ? AND user_key = ?", (channel, user_key)
     )
     row = next(iter(rows), None)
-    return None if row is None else _lang(row["language"])
-
-
-async def profile(
-    db: aiosqlite.Connection, channel: str, user_key: str
-) -> tuple[Lang | None, bool]:
-    """The /bahasa choice (None: never chose) and whether the person is staff, in one read:
-    every message needs both, and each read is a round trip to the database thread."""
-    rows = await db.execute_fetchall(
-        "SELECT (SELECT language FROM users WHERE channel = ? AND user_key = ?) AS language, "
-        "EXISTS (SELECT 1 FROM staff WHERE channel = ? AND user_key = ?) AS staff",
-        (channel, user_key, channel, user_key),
-    )
-    row = next(iter(rows))
-    return _lang(row["language"]), bool(row["staff"])
+    return None if row is None else as_lang(row["language"])
 
 
 async def set_language(
