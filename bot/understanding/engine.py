@@ -62,10 +62,12 @@ MIN_SUPPORT = 3
 OWN_WORD_RATIO = 3.0
 # A message of small-talk words only, in any order ("makasih banyak ya kak"), up to this long.
 SMALLTALK_MAX_WORDS = 8
-# A message this long is also scored by its last sentences, at least TAIL_WORDS words of them.
+# A message this long is also scored by its last question (the last sentence ending with "?",
+# of at least QUESTION_WORDS words), else by its last sentences, at least TAIL_WORDS words.
 LONG_MESSAGE_WORDS = 25
 TAIL_WORDS = 10
-_SENTENCE_END = re.compile(r"[.!?\n]+")
+QUESTION_WORDS = 3
+_SENTENCE_END = re.compile(r"([.!?\n]+)")
 # Where a short message may hold two questions: "...? ...", "... dan ...", "... and ...".
 _QUESTION_SPLIT = re.compile(r"\?|[.!\n]|\b(?:dan|and|terus|trus|serta|sama|also)\b")
 GENERAL_DATA = Path(__file__).resolve().parent / "data"
@@ -973,7 +975,11 @@ def _tail(text: str) -> str | None:
     words = text.split()
     if len(words) < LONG_MESSAGE_WORDS:
         return None
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    pieces = _SENTENCE_END.split(text)  # sentence, its end, sentence, its end…
+    for sentence, end in reversed(list(zip(pieces[::2], pieces[1::2], strict=False))):
+        if "?" in end and len(sentence.split()) >= QUESTION_WORDS:
+            return sentence.strip()
+    sentences = [s for s in pieces[::2] if s.strip()]
     tail: list[str] = []
     for sentence in reversed(sentences):
         tail[:0] = sentence.split()
