@@ -41,6 +41,16 @@ LANGUAGE_MARGIN = 1.0
 # and -nya/-ku/-mu, which the stemmer strips only from Indonesian roots ("tuwoku", "bojomu").
 POSSESSIVE_SUFFIXES = ("nipun", "ipun", "nya", "ne", "ku", "mu", "e")
 MIN_POSSESSIVE_ROOT = 4  # "kode" is no "kod" + -e, and short roots are too often a coincidence
+# Javanese verb affixes, read the same way: krama passive dipun- ("dipuntunda": ditunda) and the
+# causative -aken/-ake/-ke/-no of ngoko and krama ("dimundurno", "dipunparingaken": -kan).
+JAVANESE_PREFIXES = ("dipun", "di", "")
+JAVANESE_SUFFIXES = ("aken", "ake", "ke", "no", "")
+# An amount of money ("350rb", "950 ribu", "rp 650.000", "1,5 jt", "1 million rupiah") reads as
+# the word "uang": a number the index cannot know, a word it does (not "biaya": "they asked for
+# 15 juta" is about a broker, not a fee).
+_MONEY = re.compile(
+    r"\b(?:(?:rp|idr)\.?\s*\d[\d.,]*|\d[\d.,]*\s*(?:rb|ribu|rebu|k|jt|juta|jeti|million|rupiah))\b"
+)
 
 
 @cache
@@ -98,7 +108,7 @@ class Normaliser:
         return list(self._words(text))
 
     def _split(self, text: str) -> tuple[str, ...]:
-        text = text.lower().replace("’", "'")
+        text = _MONEY.sub(" uang ", text.lower().replace("’", "'"))
         text = self._phrases.sub(lambda m: self.lexicon.phrases[m.group(0)], text)
         return tuple(map(_clean, _WORD.findall(text)))
 
@@ -117,19 +127,28 @@ class Normaliser:
 
     def _possessive_root(self, word: str) -> str:
         """The root of a word carrying a possessive suffix ("kuotane", "billinge", "syaratipun",
-        "tuwoku"), when the word itself is no known word and its root is a real or lexicon word:
-        the stemmer knows neither Javanese suffixes nor Javanese roots, so these stayed unknown."""
-        if word in self.lexicon.slang or self.is_word(word):
+        "tuwoku") or a Javanese verb affix ("dipuntunda", "dimundurno"), when the word itself is
+        no known word and its root is a real or lexicon word: the stemmer knows neither Javanese
+        affixes nor Javanese roots, so these stayed unknown."""
+        if self._known(word):
             return word
         for suffix in POSSESSIVE_SUFFIXES:
             root = word[: -len(suffix)]
-            if (
-                word.endswith(suffix)
-                and len(root) >= MIN_POSSESSIVE_ROOT
-                and (root in self.lexicon.slang or self.is_word(root))
-            ):
+            if word.endswith(suffix) and len(root) >= MIN_POSSESSIVE_ROOT and self._known(root):
                 return root
+        for prefix in JAVANESE_PREFIXES:
+            for suffix in JAVANESE_SUFFIXES:
+                if not (prefix or suffix) or not (
+                    word.startswith(prefix) and word.endswith(suffix)
+                ):
+                    continue
+                root = word[len(prefix) : len(word) - len(suffix)]
+                if len(root) >= MIN_POSSESSIVE_ROOT and self._known(root):
+                    return root
         return word
+
+    def _known(self, word: str) -> bool:
+        return word in self.lexicon.slang or self.is_word(word)
 
     def tokens(self, text: str, correct: Callable[[str], str] | None = None) -> list[str]:
         """Index tokens: canonical, without stopwords, stemmed. `correct` fixes the stem of a
