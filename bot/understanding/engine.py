@@ -41,6 +41,7 @@ from bot.understanding.normalise import STEM_CACHE_FILE, Normaliser
 
 Route = Literal["topic", "clarify", "queue", "announcements", "human", "smalltalk", "unknown"]
 
+_WORD = re.compile(r"[a-z0-9]+")
 _TICKET = re.compile(r"\b([a-z])\s*[-.]?\s*0*(\d{1,3})\b")
 _QUEUE_WORDS = frozenset(
     (
@@ -859,10 +860,21 @@ class Understanding:
         found = self._anchors.intersection({*self.normaliser.words(text), *said})
         if not found & self._place_anchors:
             return bool(found)
+        if not found - self._place_anchors and not self._asks(text):
+            return False
         words = self._content_words(text, keep_stopwords=True)
         theirs = self._someone_elses
         ours = {w for w, after in zip(words, [*words[1:], ""], strict=True) if after not in theirs}
         return any(w not in self._place_anchors or w in ours for w in found)
+
+    def _asks(self, text: str) -> bool:
+        """The message asks something: a "?" or a question word, read before the phrase
+        rewrites ("jam berapa" becomes "jam")."""
+        if "?" in text:
+            return True
+        canonical = self.normaliser.canonical
+        words = {w for raw in _WORD.findall(text.lower()) for w in canonical(raw, False)}
+        return not self._question_words.isdisjoint(words)
 
     def _asks_the_office(self, words: list[str]) -> bool:
         """Only words of a question about the office itself ("buka jam 8?", "are you open on
