@@ -735,7 +735,9 @@ class Understanding:
         rest = self._smalltalk.after_greeting(chat)
         # …but an anchor in it still says who is asked: "min, hari jumat buka jam brp".
         greeting = [w for w in chat[: len(chat) - len(rest)] if w in self._anchors]
-        scores = self.score(" ".join([*greeting, *rest]) if rest is not chat else text)
+        scores = self.score(
+            " ".join([*greeting, *rest]) if rest is not chat else text, asks=self._asks(text)
+        )
         core = [w for raw in rest for w in self.normaliser.canonical(raw) if w not in stop]
         if len(core) == 1 and (category := core[0]) in self._topic_types:
             # Only the name of a category ("paspor", "wna"): show what there is to know about it.
@@ -819,7 +821,8 @@ class Understanding:
             return None, None
         found: list[str] = []
         for part in parts[:3]:
-            route, topic_id, _, _ = decide(self.score(part), len(part.split()), self.thresholds)
+            scores = self.score(part, asks=True)  # each part asks something, as chosen above
+            route, topic_id, _, _ = decide(scores, len(part.split()), self.thresholds)
             if route == "topic" and topic_id is not None and topic_id not in found:
                 found.append(topic_id)
         return (found[0], found[1]) if len(found) >= 2 else (None, None)
@@ -832,20 +835,22 @@ class Understanding:
     def _is_vague(self, word: str) -> bool:
         return word in self._vague or self.normaliser.stem(word) in self._vague
 
-    def score(self, text: str) -> dict[str, float]:
+    def score(self, text: str, asks: bool | None = None) -> dict[str, float]:
         """Fused score per label (t:topic, n:neighbour, r:route), 0..1. A long message is
         scored as a whole and by its last sentences, where people put the question after the
         story; when the question names an immigration document and no other agency's, the
         story's other-agency words (the KTP or the Dukcapil visit that came first) are left
-        out of the whole."""
+        out of the whole. `asks`: whether the message asks something (`_asks`), when `text` is
+        a rewrite of it that lost its "?" or question words; None: read from `text`."""
+        asks = self._asks(text) if asks is None else asks
         tail = _tail(text)
         share = self.thresholds.tail_weight
         if tail is None or not share:
-            return self._score(text)
-        last = self._score(tail)
+            return self._score(text, asks)
+        last = self._score(tail, asks)
         asked = self._doc_types_of(self._content_words(tail))
         ignore = self._other_words if asked - {"other"} and "other" not in asked else frozenset()
-        scores = self._score(text, ignore)
+        scores = self._score(text, asks, ignore)
         return {
             label: (1 - share) * scores.get(label, 0.0) + share * last.get(label, 0.0)
             for label in scores.keys() | last.keys()
@@ -854,13 +859,15 @@ class Understanding:
     def _doc_types_of(self, words: Iterable[str]) -> set[str]:
         return {self._doc_types[w] for w in words if w in self._doc_types}
 
-    def _anchored(self, text: str, said: set[str]) -> bool:
+    def _anchored(self, text: str, said: set[str], asks: bool) -> bool:
         """The message names this office ("min", "kantor", "mpp"…): an anchor, unless every
-        mention of it is someone else's place ("kantor polisi", "kantor gue", "loket bank")."""
+        mention of it is someone else's place ("kantor polisi", "kantor gue", "loket bank").
+        A message with only such place words that asks nothing is a statement, a review or a
+        story ("lift di gedung kantor mati"), not a question for this office."""
         found = self._anchors.intersection({*self.normaliser.words(text), *said})
         if not found & self._place_anchors:
             return bool(found)
-        if not found - self._place_anchors and not self._asks(text):
+        if not found - self._place_anchors and not asks:
             return False
         words = self._content_words(text, keep_stopwords=True)
         theirs = self._someone_elses
@@ -884,8 +891,11 @@ class Understanding:
             w in office or w in context or w.isdigit() for w in words
         )
 
-    def _score(self, text: str, ignore: frozenset[str] = frozenset()) -> dict[str, float]:
-        """`ignore`: words left out, as words and as index tokens."""
+    def _score(
+        self, text: str, asks: bool, ignore: frozenset[str] = frozenset()
+    ) -> dict[str, float]:
+        """`asks`: the message asks something; `ignore`: words left out, as words and as index
+        tokens."""
         index = self._index
         tokens = [t for t in self.normaliser.tokens(text, self._correct) if t not in ignore]
         if not tokens:
@@ -916,7 +926,7 @@ class Understanding:
         # A general request ("set an alarm", "lagu terbaru") lowers every score by how sure the
         # classifier is of it, unless the message names immigration, one of its documents or
         # this office ("min", "kantor", "mpp").
-        anchored = bool(ours) or self._anchored(text, said) or self._asks_the_office(words)
+        anchored = bool(ours) or self._anchored(text, said, asks) or self._asks_the_office(words)
         general = 0.0
         if not anchored:
             general_mass = sum(index.general_bm25.idf.get(t, unknown) for t in unique)
