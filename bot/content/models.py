@@ -212,6 +212,7 @@ class Lexicon(Strict):
     office: list[str] = []
     office_context: list[str] = []
     question_words: list[str] = []  # a part of a message with one of these asks something
+    neutral_words: list[str] = []  # names read the same in both languages: no language clue
 
 
 class QueueService(Strict):

@@ -95,7 +95,11 @@ class Normaliser:
         self._indonesian = word_frequencies("id")
         # Real words are never "corrected" into a domain word ("timer" is not a typo of "time").
         self._real_words = frozenset(roots) | self._english.keys() | self._indonesian.keys()
-        self._indonesian_markers = frozenset(lexicon.slang) - self._english_markers
+        # Names of permits, of offices and of places read the same in both languages ("kitap fee
+        # 2025", "where is kanim malang"): they count for neither.
+        named = set(lexicon.neutral_words)
+        self._neutral = frozenset(named | {k for k, v in lexicon.slang.items() if v in named})
+        self._indonesian_markers = frozenset(lexicon.slang) - self._english_markers - self._neutral
         # The stems depend on Sastrawi and on the domain words added to its dictionary.
         key_text = "\n".join([version("PySastrawi"), *sorted(domain_words)])
         self._cache_key = hashlib.sha256(key_text.encode()).hexdigest()
@@ -217,6 +221,8 @@ class Normaliser:
         becomes "jam buka"."""
         english = indonesian = 0
         for word in _WORD.findall(text.lower().replace("’", "'")):
+            if word in self._neutral:
+                continue
             en = self._english.get(word, 0.0)
             id_ = self._indonesian.get(word, 0.0)
             if word in self._english_markers or en >= id_ + LANGUAGE_MARGIN:
