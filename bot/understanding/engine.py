@@ -61,6 +61,9 @@ MIN_SUPPORT = 3
 # A neighbouring service's own word is in this many times the share of its questions as in any
 # topic's or route's.
 OWN_WORD_RATIO = 3.0
+# A message at least this long that names this office only by a place word (kantor, mpp…) and
+# asks nothing is a statement about some office, not a question for this one.
+STATEMENT_WORDS = 5
 # A message of small-talk words only, in any order ("makasih banyak ya kak"), up to this long.
 SMALLTALK_MAX_WORDS = 8
 # A message this long is also scored by its last question (the last sentence ending with "?",
@@ -862,12 +865,13 @@ class Understanding:
     def _anchored(self, text: str, said: set[str], asks: bool) -> bool:
         """The message names this office ("min", "kantor", "mpp"…): an anchor, unless every
         mention of it is someone else's place ("kantor polisi", "kantor gue", "loket bank").
-        A message with only such place words that asks nothing is a statement, a review or a
-        story ("lift di gedung kantor mati"), not a question for this office."""
+        A message of STATEMENT_WORDS or more with only such place words that asks nothing is a
+        statement, a review or a story ("lift di gedung kantor mati"), not a question for this
+        office; a shorter one is a terse request ("alamat kantornya", "nomor wa kantor")."""
         found = self._anchors.intersection({*self.normaliser.words(text), *said})
         if not found & self._place_anchors:
             return bool(found)
-        if not found - self._place_anchors and not asks:
+        if not found - self._place_anchors and not asks and len(text.split()) >= STATEMENT_WORDS:
             return False
         words = self._content_words(text, keep_stopwords=True)
         theirs = self._someone_elses
