@@ -254,6 +254,92 @@ def test_a_label_mentioning_a_word_once_explains_less_than_one_made_of_it(
     assert understanding._whole_label(["telepon", "mobil"]).max() <= 0.5
 
 
+def test_javanese_verb_affixes_read_as_their_root(understanding: Understanding) -> None:
+    tokens = understanding.normaliser.tokens
+    assert tokens("berkasnya dipuntunda") == tokens("berkasnya ditunda")  # krama passive dipun-
+    assert tokens("jadwale dimundurno") == tokens("jadwalnya dimundurkan")  # ngoko -no: -kan
+    assert tokens("dipunparingaken") == tokens("paring")  # krama -aken
+
+
+def test_an_amount_of_money_reads_as_money(understanding: Understanding) -> None:
+    tokens = understanding.normaliser.tokens
+    for amount in ("350rb", "350 ribu", "rp 650.000", "Rp650.000", "1,5 jt", "950k"):
+        assert tokens(f"dulu bayar {amount}") == tokens("dulu bayar uang"), amount
+    assert tokens("jam 8") == ["jam", "8"]  # a number alone is no amount
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kantor polisi terdekat dari stasiun di mana",  # someone else's office
+        "antri di loket bank lama banget",
+        "printer di kantor macet terus hari ini",  # a statement that asks nothing
+    ],
+)
+def test_someone_elses_office_or_a_statement_does_not_anchor(
+    understanding: Understanding, text: str
+) -> None:
+    # Not anchored: the general-request signal is looked at (it is absent for "kantor" alone).
+    assert "g:general" in understanding.score(text)
+    assert understanding.analyse(text).route != "topic"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("alamat kantornya", "lokasi"),
+        ("nomor wa kantor", "kontak"),
+        ("kantornya di mana?", "lokasi"),
+    ],
+)
+def test_a_terse_request_naming_the_office_is_still_ours(
+    understanding: Understanding, text: str, topic: str
+) -> None:
+    assert understanding.analyse(text).topic_id == topic
+
+
+def test_a_near_tie_between_two_topics_is_offered_as_buttons(
+    understanding: Understanding,
+) -> None:
+    th = understanding.thresholds
+    # Both confidences are far above the answer threshold: only the tie makes the difference.
+    assert engine_module.confidence({"t:lokasi": 0.9, "t:jam-layanan": 0.88}, 6) > th.answer
+    tie = engine_module.decide({"t:lokasi": 0.9, "t:jam-layanan": 0.88}, 6, th)
+    assert tie[0] == "clarify"
+    assert set(tie[3]) == {"lokasi", "jam-layanan"}
+    assert engine_module.decide({"t:lokasi": 0.9, "t:jam-layanan": 0.5}, 6, th)[:2] == (
+        "topic",
+        "lokasi",
+    )
+
+
+def test_a_long_story_is_scored_by_its_last_question() -> None:
+    story = (
+        "Bulan depan saya mau berangkat umroh bersama ibu dan sudah bayar ke travel di Kraksaan. "
+        "Kata travelnya nama di paspor harus tiga kata. Kemarin paspor saya ketumpahan kopi dan "
+        "sampulnya sobek. Apakah paspornya perlu diganti?"
+    )
+    # The last ten words would hold the story's coffee; the last question is what is asked.
+    assert engine_module._tail(story) == "Apakah paspornya perlu diganti"
+    unpunctuated = story.replace(".", "").replace("?", "")
+    assert engine_module._tail(unpunctuated) == " ".join(unpunctuated.split()[-10:])
+
+
+@pytest.mark.parametrize(
+    "text", ["kitap fee 2025", "where is kanim malang", "overstay fine per day indonesia"]
+)
+def test_names_of_permits_and_places_are_no_clue_to_the_language(
+    understanding: Understanding, text: str
+) -> None:
+    assert understanding.detect_language(text) == "en"
+    assert understanding.detect_language("kitas saya habis di malang") == "id"
+
+
+def test_english_contractions_are_written_out(understanding: Understanding) -> None:
+    assert understanding.analyse("What's your name?").route == "smalltalk"
+    assert understanding.analyse("I can't find my passport").topic_id == "paspor-hilang"
+
+
 @pytest.mark.parametrize(
     ("text", "lang"),
     [("opening hours", "en"), ("set an alarm for 7", "en"), ("jam buka kantor", "id")],
