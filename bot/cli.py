@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Coroutine, Iterable, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.config import SettingsError, StartupError, load_settings
 from bot.content import ContentError, check_content, load_content, report_content
 from bot.core import Lang, Reply
 from bot.markup import to_plain
+from bot.store.db import StoreError
 
 EXIT_USAGE = 2
 EXIT_STARTUP = 1  # the database or the port, not the settings: see the one-line message
@@ -112,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except StartupError as exc:
         print(f"ukkbot: cannot start: {exc}", file=sys.stderr)
+        return EXIT_STARTUP
+    except (StoreError, sqlite3.Error) as exc:
+        # questions, export, skm: the database cannot be opened or read (corrupt, locked).
+        print(f"ukkbot: {args.command}: DATABASE_PATH: {exc}", file=sys.stderr)
         return EXIT_STARTUP
     except ContentError as exc:
         print("ukkbot: the content has faults; fix them and start again:", file=sys.stderr)

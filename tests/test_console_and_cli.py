@@ -14,6 +14,7 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.channels.console import run_console
+from bot.cli import main
 from bot.content import Content
 from bot.markup import to_plain
 from tests.conftest import CONTENT_DIR, ROOT, seed_cache
@@ -126,3 +127,27 @@ def test_ask_lists_related_topics_under_the_answer() -> None:
     heading, _, listed = text.rpartition("Topik terkait:")
     assert heading and listed.strip().startswith("• ")
     assert "• Paspor rusak" in listed
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["questions"],
+        ["export", "web", "s1"],
+        ["skm", "report", "--from", "2026-11-01", "--to", "2026-11-30"],
+    ],
+)
+def test_a_database_command_on_a_corrupt_file_says_so_in_one_line(
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    database = tmp_path / "bad.sqlite3"
+    database.write_bytes(b"this is not a database" * 100)
+    monkeypatch.setenv("DATABASE_PATH", str(database))
+    monkeypatch.setenv("CONTENT_DIR", str(CONTENT_DIR))
+    assert main(command) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line == f"ukkbot: {command[0]}: DATABASE_PATH: {database}: file is not a database"
+    assert database.read_bytes() == b"this is not a database" * 100  # nothing written over it
