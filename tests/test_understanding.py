@@ -284,6 +284,13 @@ def test_someone_elses_office_or_a_statement_does_not_anchor(
     assert understanding.analyse(text).route != "topic"
 
 
+def test_a_statement_naming_a_document_stays_ours(understanding: Understanding) -> None:
+    # Only place words (kantor, loket…) lose their anchor in a statement; a document does not.
+    assert "g:general" not in understanding.score(
+        "my visa expired two weeks ago and i am still here"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "topic"),
     [

@@ -204,8 +204,10 @@ class Lexicon(Strict):
     doc_types: dict[str, list[str]]
     vague: list[str] = []  # words that ask about a topic without naming it ("biaya", "syarat")
     anchors: list[str] = []  # words that say a message is for this office ("kantor", "min")
-    # An anchor naming a place or a person followed by one of these is someone else's
-    # ("kantor polisi", "kantor gue", "loket bank"): it does not anchor.
+    # The anchors that name a place or a person (kantor, loket, petugas, min…), not a document:
+    # followed by one of `someone_elses` ("kantor polisi", "kantor gue", "loket bank") they are
+    # someone else's and do not anchor.
+    place_anchors: list[str] = []
     someone_elses: list[str] = []
     # A message of words from these two lists only, one at least from `office` ("buka jam 8?",
     # "lantai brp"), names no other place: it asks about this office.

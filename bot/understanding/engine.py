@@ -629,8 +629,7 @@ class Understanding:
         self._stopwords = frozenset(lexicon.stopwords)
         self._vague = frozenset(lexicon.vague)
         self._anchors = frozenset(lexicon.anchors)
-        # Anchors that are no document type: a place or a person, which may be someone else's.
-        self._place_anchors = self._anchors - {w for ws in lexicon.doc_types.values() for w in ws}
+        self._place_anchors = frozenset(lexicon.place_anchors)
         self._someone_elses = frozenset(lexicon.someone_elses)
         self._office = frozenset(lexicon.office)
         self._question_words = frozenset(lexicon.question_words)
