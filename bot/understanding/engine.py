@@ -41,7 +41,6 @@ from bot.understanding.normalise import STEM_CACHE_FILE, Normaliser
 
 Route = Literal["topic", "clarify", "queue", "announcements", "human", "smalltalk", "unknown"]
 
-_WORD = re.compile(r"[a-z0-9]+")
 _TICKET = re.compile(r"\b([a-z])\s*[-.]?\s*0*(\d{1,3})\b")
 _QUEUE_WORDS = frozenset(
     (
@@ -883,7 +882,7 @@ class Understanding:
         if "?" in text:
             return True
         canonical = self.normaliser.canonical
-        words = {w for raw in _WORD.findall(text.lower()) for w in canonical(raw, False)}
+        words = {w for raw in self.normaliser.typed_words(text) for w in canonical(raw, False)}
         return not self._question_words.isdisjoint(words)
 
     def _asks_the_office(self, words: list[str]) -> bool:

@@ -111,6 +111,10 @@ class Normaliser:
         """Lowercased words after phrase rewrites and repeated-letter collapse, before slang."""
         return list(self._words(text))
 
+    def typed_words(self, text: str) -> list[str]:
+        """Lowercased words as typed, before any rewrite ("jam berapa" keeps its "berapa")."""
+        return _WORD.findall(text.lower().replace("’", "'"))
+
     def _split(self, text: str) -> tuple[str, ...]:
         text = _MONEY.sub(" uang ", text.lower().replace("’", "'"))
         text = self._phrases.sub(lambda m: self.lexicon.phrases[m.group(0)], text)
@@ -220,7 +224,7 @@ class Normaliser:
         tie ("itas"). Read before phrase rewrites: "opening hours" is English although it
         becomes "jam buka"."""
         english = indonesian = 0
-        for word in _WORD.findall(text.lower().replace("’", "'")):
+        for word in self.typed_words(text):
             if word in self._neutral:
                 continue
             en = self._english.get(word, 0.0)
