@@ -254,11 +254,12 @@ def test_a_label_mentioning_a_word_once_explains_less_than_one_made_of_it(
     assert understanding._whole_label(["telepon", "mobil"]).max() <= 0.5
 
 
-def test_javanese_verb_affixes_read_as_their_root(understanding: Understanding) -> None:
+def test_colloquial_verb_affixes_read_as_their_root(understanding: Understanding) -> None:
     tokens = understanding.normaliser.tokens
     assert tokens("berkasnya dipuntunda") == tokens("berkasnya ditunda")  # krama passive dipun-
     assert tokens("jadwale dimundurno") == tokens("jadwalnya dimundurkan")  # ngoko -no: -kan
     assert tokens("dipunparingaken") == tokens("paring")  # krama -aken
+    assert tokens("bisa dilaporin kemana") == tokens("bisa dilaporkan kemana")  # Jakarta -in
 
 
 def test_an_amount_of_money_reads_as_money(understanding: Understanding) -> None:

@@ -41,10 +41,11 @@ LANGUAGE_MARGIN = 1.0
 # and -nya/-ku/-mu, which the stemmer strips only from Indonesian roots ("tuwoku", "bojomu").
 POSSESSIVE_SUFFIXES = ("nipun", "ipun", "nya", "ne", "ku", "mu", "e")
 MIN_POSSESSIVE_ROOT = 4  # "kode" is no "kod" + -e, and short roots are too often a coincidence
-# Javanese verb affixes, read the same way: krama passive dipun- ("dipuntunda": ditunda) and the
-# causative -aken/-ake/-ke/-no of ngoko and krama ("dimundurno", "dipunparingaken": -kan).
-JAVANESE_PREFIXES = ("dipun", "di", "")
-JAVANESE_SUFFIXES = ("aken", "ake", "ke", "no", "")
+# Colloquial verb affixes, read the same way: Javanese krama passive dipun- ("dipuntunda":
+# ditunda), the causative -aken/-ake/-ke/-no of krama and ngoko ("dimundurno",
+# "dipunparingaken": -kan) and the -in of Jakarta slang ("dilaporin", "bantuin": -kan/-i).
+VERB_PREFIXES = ("dipun", "di", "")
+VERB_SUFFIXES = ("aken", "ake", "ke", "no", "in", "")
 # An amount of money ("350rb", "950 ribu", "rp 650.000", "1,5 jt", "1 million rupiah") reads as
 # the word "uang": a number the index cannot know, a word it does (not "biaya": "they asked for
 # 15 juta" is about a broker, not a fee).
@@ -135,17 +136,17 @@ class Normaliser:
 
     def _possessive_root(self, word: str) -> str:
         """The root of a word carrying a possessive suffix ("kuotane", "billinge", "syaratipun",
-        "tuwoku") or a Javanese verb affix ("dipuntunda", "dimundurno"), when the word itself is
-        no known word and its root is a real or lexicon word: the stemmer knows neither Javanese
-        affixes nor Javanese roots, so these stayed unknown."""
+        "tuwoku") or a colloquial verb affix ("dipuntunda", "dimundurno", "dilaporin"), when the
+        word itself is no known word and its root is a real or lexicon word: the stemmer knows
+        neither these affixes nor Javanese roots, so such words stayed unknown."""
         if self._known(word):
             return word
         for suffix in POSSESSIVE_SUFFIXES:
             root = word[: -len(suffix)]
             if word.endswith(suffix) and len(root) >= MIN_POSSESSIVE_ROOT and self._known(root):
                 return root
-        for prefix in JAVANESE_PREFIXES:
-            for suffix in JAVANESE_SUFFIXES:
+        for prefix in VERB_PREFIXES:
+            for suffix in VERB_SUFFIXES:
                 if not (prefix or suffix) or not (
                     word.startswith(prefix) and word.endswith(suffix)
                 ):
