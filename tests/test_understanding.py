@@ -403,6 +403,7 @@ def test_a_storys_other_agency_words_do_not_pull_when_the_question_names_a_passp
         ("are you open on saturday", "jam-layanan"),
         ("buka jam 8 ya?", "jam-layanan"),
         ("lokasinya di lantai brp", "lokasi"),
+        ("jam bukanya kapan", "jam-layanan"),  # "bukanya" is a real word: read by its stem
         # A greeting's "min" says who is asked, although the greeting is not scored.
         ("halo min, hari jumat sampai jam berapa", "jam-layanan"),
         ("halo min, bisa bayar pake dana gk", "pembayaran"),

@@ -887,10 +887,13 @@ class Understanding:
 
     def _asks_the_office(self, words: list[str]) -> bool:
         """Only words of a question about the office itself ("buka jam 8?", "are you open on
-        saturday", "lantai brp"): it names no other place, so it is asked of this office."""
-        office, context = self._office, self._office_context
-        return not office.isdisjoint(words) and all(
-            w in office or w in context or w.isdigit() for w in words
+        saturday", "lantai brp"): it names no other place, so it is asked of this office. A word
+        counts by its stem too: "bukanya", "lokasinya" are real words the slang map keeps."""
+        office, context, stem = self._office, self._office_context, self.normaliser.stem
+        roots = [stem(w) for w in words]
+        return not office.isdisjoint([*words, *roots]) and all(
+            w in office or w in context or r in office or r in context or w.isdigit()
+            for w, r in zip(words, roots, strict=True)
         )
 
     def _score(
