@@ -1,7 +1,7 @@
 """Forget what is kept past its retention (README "Personal data" lists each): every table
-that holds a person's id or number, and the unanswered questions. Some are also trimmed when a
-new row is written; `ukkbot run` calls `forget_expired` every hour so that a quiet month does
-not keep them longer than promised."""
+that holds a person's id or number, the unanswered questions and the survey's suggestions.
+Some are also trimmed when a new row is written; `ukkbot run` calls `forget_expired` every hour
+so that a quiet month does not keep them longer than promised."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ async def forget_expired(store: Store) -> None:
     async with store.transaction() as db:
         await handovers.forget_old_handovers(db, now)
         await survey.forget_old_invitations(db, now.date())
+        await survey.forget_old_comments(db, now.date())
         await forget_old_questions(db, now)
         await whatsapp.forget_old_ids(db, now)
         await whatsapp.forget_old_windows(db, now)

@@ -12,6 +12,8 @@ import aiosqlite
 from bot.store.db import as_text, select_rows
 
 REPEAT_AFTER = dt.timedelta(days=30)  # at most one invitation (and one response) per person
+# Suggestions, for the survey's yearly report.
+COMMENTS_KEPT = dt.timedelta(days=365)
 COMMENT_WINDOW = dt.timedelta(minutes=15)  # short: a question typed later is a question
 MAX_COMMENT_CHARS = 1000
 PROFILE_COLUMNS = ("gender", "age", "education", "occupation")
@@ -141,6 +143,14 @@ async def forget_old_invitations(db: aiosqlite.Connection, today: dt.date) -> No
     await db.execute(
         "DELETE FROM skm_invitations WHERE offered_on <= ?",
         ((today - REPEAT_AFTER).isoformat(),),
+    )
+
+
+async def forget_old_comments(db: aiosqlite.Connection, today: dt.date) -> None:
+    """Suggestions are free text, which may name someone: kept for the yearly SKM report
+    (README "Personal data"), then deleted."""
+    await db.execute(
+        "DELETE FROM skm_comments WHERE day < ?", ((today - COMMENTS_KEPT).isoformat(),)
     )
 
 
