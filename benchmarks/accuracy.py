@@ -23,13 +23,19 @@ from bot.content import load_content
 from bot.understanding import Analysis, Understanding
 
 HERE = Path(__file__).resolve().parent
-# questions.tsv holds both splits; questions_dev2.tsv to questions_dev4.tsv add dev lines only
+# questions.tsv holds both splits; questions_dev2.tsv to questions_dev5.tsv add dev lines only
 # (written later, each without reading the others or the sample questions, to calibrate on more
-# than 156 in-scope questions; dev4 holds Javanese, slang, foreign residents' English and long
-# stories, its kind column naming the style). The test split is never used for tuning.
+# than 156 in-scope questions; dev4 and dev5 hold Javanese, slang, foreign residents' English and
+# long stories, their kind column naming the style). The test split is never used for tuning.
 QUESTION_FILES = tuple(
     HERE / name
-    for name in ("questions.tsv", "questions_dev2.tsv", "questions_dev3.tsv", "questions_dev4.tsv")
+    for name in (
+        "questions.tsv",
+        "questions_dev2.tsv",
+        "questions_dev3.tsv",
+        "questions_dev4.tsv",
+        "questions_dev5.tsv",
+    )
 )
 # Written by someone who read neither the sample questions nor the other files; read rarely,
 # each reading recorded in BENCHMARKS.md. Every line counts, whatever its split column says.
