@@ -404,6 +404,8 @@ def test_a_storys_other_agency_words_do_not_pull_when_the_question_names_a_passp
         ("buka jam 8 ya?", "jam-layanan"),
         ("lokasinya di lantai brp", "lokasi"),
         ("jam bukanya kapan", "jam-layanan"),  # "bukanya" is a real word: read by its stem
+        # One sentence asks the office; the other tells why.
+        ("buka hari sabtu? aku kerja senin sampai jumat", "jam-layanan"),
         # A greeting's "min" says who is asked, although the greeting is not scored.
         ("halo min, hari jumat sampai jam berapa", "jam-layanan"),
         ("halo min, bisa bayar pake dana gk", "pembayaran"),
@@ -415,7 +417,9 @@ def test_a_question_naming_no_other_place_is_about_this_office(
     assert understanding.analyse(text).topic_id == topic
 
 
-@pytest.mark.parametrize("text", ["is the bakery open on sunday", "open the settings"])
+@pytest.mark.parametrize(
+    "text", ["is the bakery open on sunday", "open the settings", "is the bakery open? i want cake"]
+)
 def test_opening_something_else_stays_a_general_request(
     understanding: Understanding, text: str
 ) -> None:

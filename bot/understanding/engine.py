@@ -885,6 +885,17 @@ class Understanding:
         words = {w for raw in self.normaliser.typed_words(text) for w in canonical(raw, False)}
         return not self._question_words.isdisjoint(words)
 
+    def _questions(self, text: str, ignore: frozenset[str]) -> list[list[str]]:
+        """The content words of each sentence of a message that ends with "?", when it has more
+        than one sentence: "you open on saturday? I only free on weekend" asks the office in
+        its first."""
+        pieces = _SENTENCE_END.split(text) if "?" in text else []
+        return [
+            [w for w in self._content_words(sentence) if w not in ignore]
+            for sentence, end in zip(pieces[::2], pieces[1::2], strict=False)
+            if "?" in end and len(pieces) > 2
+        ]
+
     def _asks_the_office(self, words: list[str]) -> bool:
         """Only words of a question about the office itself ("buka jam 8?", "are you open on
         saturday", "lantai brp"): it names no other place, so it is asked of this office. A word
@@ -931,7 +942,11 @@ class Understanding:
         # A general request ("set an alarm", "lagu terbaru") lowers every score by how sure the
         # classifier is of it, unless the message names immigration, one of its documents or
         # this office ("min", "kantor", "mpp").
-        anchored = bool(ours) or self._anchored(text, said, asks) or self._asks_the_office(words)
+        anchored = (
+            bool(ours)
+            or self._anchored(text, said, asks)
+            or any(map(self._asks_the_office, [words, *self._questions(text, ignore)]))
+        )
         general = 0.0
         if not anchored:
             general_mass = sum(index.general_bm25.idf.get(t, unknown) for t in unique)
