@@ -886,14 +886,13 @@ class Understanding:
         return not self._question_words.isdisjoint(words)
 
     def _questions(self, text: str, ignore: frozenset[str]) -> list[list[str]]:
-        """The content words of each sentence of a message that ends with "?", when it has more
-        than one sentence: "you open on saturday? I only free on weekend" asks the office in
-        its first."""
+        """The content words of each sentence of a message that ends with "?": "you open on
+        saturday? I only free on weekend" asks the office in its first."""
         pieces = _SENTENCE_END.split(text) if "?" in text else []
         return [
             [w for w in self._content_words(sentence) if w not in ignore]
             for sentence, end in zip(pieces[::2], pieces[1::2], strict=False)
-            if "?" in end and len(pieces) > 2
+            if "?" in end
         ]
 
     def _asks_the_office(self, words: list[str]) -> bool:
