@@ -124,7 +124,7 @@ class Normaliser:
     def _canonical(self, word: str, english: bool = True) -> tuple[str, ...]:
         """Slang, then the English glossary unless `english` is false, for one word (slang
         may chain: bkin→bikin→buat)."""
-        word = self._possessive_root(word)
+        word = self._affixed_root(word)
         for _ in range(2):
             mapped = self.lexicon.slang.get(word)
             if mapped is None or mapped == word:
@@ -134,7 +134,7 @@ class Normaliser:
             word = self.lexicon.english.get(word, word)
         return tuple(word.split())
 
-    def _possessive_root(self, word: str) -> str:
+    def _affixed_root(self, word: str) -> str:
         """The root of a word carrying a possessive suffix ("kuotane", "billinge", "syaratipun",
         "tuwoku") or a colloquial verb affix ("dipuntunda", "dimundurno", "dilaporin"), when the
         word itself is no known word and its root is a real or lexicon word: the stemmer knows
