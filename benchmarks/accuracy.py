@@ -51,8 +51,14 @@ BLIND_FILES = {
 }
 # Their errors are never printed: that would be tuning on them.
 SEALED = frozenset({"blind2", "blind3", "blind4"})
+# general_dev_id2.txt (issue 11, round 5) holds tweets, reviews, trivia and news-like lines that
+# use office words in another sense ("antri bakso", "kantor gue pindah"): harder than requests.
 GENERAL_FILES = {
-    "dev": (HERE / "general_dev_en.txt", HERE / "general_dev_id.txt"),
+    "dev": (
+        HERE / "general_dev_en.txt",
+        HERE / "general_dev_id.txt",
+        HERE / "general_dev_id2.txt",
+    ),
     "test": (HERE / "general_test_en.txt", HERE / "general_test_id.txt"),
 }
 CONTENT = HERE.parent / "content"

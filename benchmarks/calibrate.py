@@ -4,13 +4,13 @@ blind files).
     python -m benchmarks.calibrate
 
 A logistic regression on `confidence_features` of every dev line (in scope: is the best topic
-the label; out of scope and general requests from benchmarks/general_dev_*.txt: never right).
+the label; out of scope and the lines of benchmarks/general_dev_*.txt: never right).
 The answer and buttons thresholds are chosen on out-of-fold confidences (5-fold
 cross-validation, so a line never judges a model it trained): the most in-scope lines answered
 right with at most MAX_WRONG answered wrongly, at least MIN_OOS_RECALL of the out-of-scope lines
-declined and at most MAX_GENERAL_TOPIC of each language's general requests answered with a
-topic. Prints the cross-validated figures and the weights fitted on all lines, to copy into
-bot/understanding/engine.py.
+declined and at most MAX_GENERAL_TOPIC of each general file's lines answered with a topic.
+Prints the cross-validated figures (or that no thresholds meet the constraints) and the weights
+fitted on all lines, to copy into bot/understanding/engine.py.
 """
 
 from __future__ import annotations
@@ -44,12 +44,12 @@ def _best_topic(scores: dict[str, float]) -> str | None:
 def main() -> None:
     engine = Understanding(load_content(CONTENT))
     rows = tuning_rows(engine)
-    # (group, expected topic) per line; group: in, oos, or the language of a general request
+    # (group, expected topic) per line; group: in, oos, or the name of a general file
     lines = [("oos" if r.expected == "oos" else "in", r.expected) for r in rows]
     texts = [r.question for r in rows]
-    for lang, path in zip(("en", "id"), GENERAL_FILES["dev"], strict=True):
+    for path in GENERAL_FILES["dev"]:
         general = read_lines([path])
-        lines += [(lang, "oos")] * len(general)
+        lines += [(path.name, "oos")] * len(general)
         texts += general
     scores = [engine.score(text) for text in texts]
     best = [_best_topic(s) for s in scores]
@@ -83,7 +83,8 @@ def main() -> None:
         # to a neighbouring service the same as before.
         oos_missed = int(((answered | offered) & oos).sum())
         general_topic = max(
-            (answered & (group == lang)).sum() / (group == lang).sum() for lang in ("en", "id")
+            (answered & (group == path.name)).sum() / (group == path.name).sum()
+            for path in GENERAL_FILES["dev"]
         )
         if (
             wrong > MAX_WRONG * inside.sum()
@@ -95,14 +96,15 @@ def main() -> None:
         if chosen is None or key > chosen[0]:
             chosen = (key, answer, buttons, general_topic)
     if chosen is None:
-        raise SystemExit("no thresholds meet the constraints")
-    (right, wrong, oos_missed), answer, buttons, general_topic = chosen
-    print(
-        f"cross-validated: answer={answer:.2f} sure_enough={buttons:.2f}: right {right}"
-        f" ({right / inside.sum():.1%}), wrong {-wrong}, out of scope given a topic"
-        f" {-oos_missed} of {oos.sum()} (not counting other routes), general answered"
-        f" {general_topic:.2%} (worse language)"
-    )
+        print(f"no thresholds meet the constraints (at most {MAX_WRONG:.1%} wrong, …)")
+    else:
+        (right, wrong, oos_missed), answer, buttons, general_topic = chosen
+        print(
+            f"cross-validated: answer={answer:.2f} sure_enough={buttons:.2f}: right {right}"
+            f" ({right / inside.sum():.1%}), wrong {-wrong}, out of scope given a topic"
+            f" {-oos_missed} of {oos.sum()} (not counting other routes), general answered"
+            f" {general_topic:.2%} (worst file)"
+        )
     model = LogisticRegression(C=C, max_iter=2000).fit(x, y)
     weights = ", ".join(f"{w:.4f}" for w in model.coef_[0])
     print(f"CONFIDENCE_BIAS = {model.intercept_[0]:.4f}")

@@ -5,9 +5,10 @@ blind files), with the confidence fitted by benchmarks.calibrate (re-fit it afte
 
 Objective: the most in-scope questions answered right (a right clarify counts 0.3), subject to
 at most 3 % answered wrongly, at least 90 % of out-of-scope questions declined, and at most
-0.5 % of the English and of the Indonesian general-assistant requests (benchmarks/general_dev_*.txt)
-answered with a topic; among the settings within TIE (one question or so) of the best, the one
-that declines the most out-of-scope questions wins. Dev lines identical to a sample question are
+0.5 % of the lines of each general dev file (benchmarks/general_dev_*.txt: English and
+Indonesian general-assistant requests, Indonesian tweets, reviews and trivia) answered with a
+topic; among the settings within TIE (one question or so) of the best, the one that declines
+the most out-of-scope questions wins. Dev lines identical to a sample question are
 left out (they measure memory). Prints the improvements found and the choice.
 """
 
@@ -37,8 +38,7 @@ def main() -> None:
     rows = tuning_rows(engine)
     in_scope = [r for r in rows if r.expected != "oos"]
     oos = [r for r in rows if r.expected == "oos"]
-    en_path, id_path = GENERAL_FILES["dev"]
-    general = {"en": read_lines([en_path]), "id": read_lines([id_path])}
+    general = {path.name: read_lines([path]) for path in GENERAL_FILES["dev"]}
     feasible: list[tuple[float, int, str, Thresholds]] = []
     # Values that never came out best in earlier runs were dropped (label weight 0.5, unknown
     # words 1.0, classifier 0.45, tail 0.3 / 0.5).
@@ -54,8 +54,8 @@ def main() -> None:
         engine.thresholds = base
         cached = [(r, _top(engine.score(r.question)), len(r.question.split())) for r in rows]
         general_scores = {
-            lang: [(_top(engine.score(line)), len(line.split())) for line in lines]
-            for lang, lines in general.items()
+            name: [(_top(engine.score(line)), len(line.split())) for line in lines]
+            for name, lines in general.items()
         }
         for answer, sure_enough, clarify in itertools.product(
             (0.3, 0.4, 0.5, 0.6, 0.7),  # calibrated confidence of the best topic

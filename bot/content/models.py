@@ -204,11 +204,17 @@ class Lexicon(Strict):
     doc_types: dict[str, list[str]]
     vague: list[str] = []  # words that ask about a topic without naming it ("biaya", "syarat")
     anchors: list[str] = []  # words that say a message is for this office ("kantor", "min")
+    # The anchors that name a place or a person (kantor, loket, petugas, min…), not a document:
+    # followed by one of `someone_elses` ("kantor polisi", "kantor gue", "loket bank") they are
+    # someone else's and do not anchor.
+    place_anchors: list[str] = []
+    someone_elses: list[str] = []
     # A message of words from these two lists only, one at least from `office` ("buka jam 8?",
     # "lantai brp"), names no other place: it asks about this office.
     office: list[str] = []
     office_context: list[str] = []
     question_words: list[str] = []  # a part of a message with one of these asks something
+    neutral_words: list[str] = []  # names read the same in both languages: no language clue
 
 
 class QueueService(Strict):

@@ -41,6 +41,17 @@ LANGUAGE_MARGIN = 1.0
 # and -nya/-ku/-mu, which the stemmer strips only from Indonesian roots ("tuwoku", "bojomu").
 POSSESSIVE_SUFFIXES = ("nipun", "ipun", "nya", "ne", "ku", "mu", "e")
 MIN_POSSESSIVE_ROOT = 4  # "kode" is no "kod" + -e, and short roots are too often a coincidence
+# Colloquial verb affixes, read the same way: Javanese krama passive dipun- ("dipuntunda":
+# ditunda), the causative -aken/-ake/-ke/-no of krama and ngoko ("dimundurno",
+# "dipunparingaken": -kan) and the -in of Jakarta slang ("dilaporin", "bantuin": -kan/-i).
+VERB_PREFIXES = ("dipun", "di", "")
+VERB_SUFFIXES = ("aken", "ake", "ke", "no", "in", "")
+# An amount of money ("350rb", "950 ribu", "rp 650.000", "1,5 jt", "1 million rupiah") reads as
+# the word "uang": a number the index cannot know, a word it does (not "biaya": "they asked for
+# 15 juta" is about a broker, not a fee).
+_MONEY = re.compile(
+    r"\b(?:(?:rp|idr)\.?\s*\d[\d.,]*|\d[\d.,]*\s*(?:rb|ribu|rebu|k|jt|juta|jeti|million|rupiah))\b"
+)
 
 
 @cache
@@ -85,7 +96,11 @@ class Normaliser:
         self._indonesian = word_frequencies("id")
         # Real words are never "corrected" into a domain word ("timer" is not a typo of "time").
         self._real_words = frozenset(roots) | self._english.keys() | self._indonesian.keys()
-        self._indonesian_markers = frozenset(lexicon.slang) - self._english_markers
+        # Names of permits, of offices and of places read the same in both languages ("kitap fee
+        # 2025", "where is kanim malang"): they count for neither.
+        named = set(lexicon.neutral_words)
+        self._neutral = frozenset(named | {k for k, v in lexicon.slang.items() if v in named})
+        self._indonesian_markers = frozenset(lexicon.slang) - self._english_markers - self._neutral
         # The stems depend on Sastrawi and on the domain words added to its dictionary.
         key_text = "\n".join([version("PySastrawi"), *sorted(domain_words)])
         self._cache_key = hashlib.sha256(key_text.encode()).hexdigest()
@@ -97,15 +112,19 @@ class Normaliser:
         """Lowercased words after phrase rewrites and repeated-letter collapse, before slang."""
         return list(self._words(text))
 
+    def typed_words(self, text: str) -> list[str]:
+        """Lowercased words as typed, before any rewrite ("jam berapa" keeps its "berapa")."""
+        return _WORD.findall(text.lower().replace("’", "'"))
+
     def _split(self, text: str) -> tuple[str, ...]:
-        text = text.lower().replace("’", "'")
+        text = _MONEY.sub(" uang ", text.lower().replace("’", "'"))
         text = self._phrases.sub(lambda m: self.lexicon.phrases[m.group(0)], text)
         return tuple(map(_clean, _WORD.findall(text)))
 
     def _canonical(self, word: str, english: bool = True) -> tuple[str, ...]:
         """Slang, then the English glossary unless `english` is false, for one word (slang
         may chain: bkin→bikin→buat)."""
-        word = self._possessive_root(word)
+        word = self._affixed_root(word)
         for _ in range(2):
             mapped = self.lexicon.slang.get(word)
             if mapped is None or mapped == word:
@@ -115,21 +134,30 @@ class Normaliser:
             word = self.lexicon.english.get(word, word)
         return tuple(word.split())
 
-    def _possessive_root(self, word: str) -> str:
+    def _affixed_root(self, word: str) -> str:
         """The root of a word carrying a possessive suffix ("kuotane", "billinge", "syaratipun",
-        "tuwoku"), when the word itself is no known word and its root is a real or lexicon word:
-        the stemmer knows neither Javanese suffixes nor Javanese roots, so these stayed unknown."""
-        if word in self.lexicon.slang or self.is_word(word):
+        "tuwoku") or a colloquial verb affix ("dipuntunda", "dimundurno", "dilaporin"), when the
+        word itself is no known word and its root is a real or lexicon word: the stemmer knows
+        neither these affixes nor Javanese roots, so such words stayed unknown."""
+        if self._known(word):
             return word
         for suffix in POSSESSIVE_SUFFIXES:
             root = word[: -len(suffix)]
-            if (
-                word.endswith(suffix)
-                and len(root) >= MIN_POSSESSIVE_ROOT
-                and (root in self.lexicon.slang or self.is_word(root))
-            ):
+            if word.endswith(suffix) and len(root) >= MIN_POSSESSIVE_ROOT and self._known(root):
                 return root
+        for prefix in VERB_PREFIXES:
+            for suffix in VERB_SUFFIXES:
+                if not (prefix or suffix) or not (
+                    word.startswith(prefix) and word.endswith(suffix)
+                ):
+                    continue
+                root = word[len(prefix) : len(word) - len(suffix)]
+                if len(root) >= MIN_POSSESSIVE_ROOT and self._known(root):
+                    return root
         return word
+
+    def _known(self, word: str) -> bool:
+        return word in self.lexicon.slang or self.is_word(word)
 
     def tokens(self, text: str, correct: Callable[[str], str] | None = None) -> list[str]:
         """Index tokens: canonical, without stopwords, stemmed. `correct` fixes the stem of a
@@ -197,7 +225,9 @@ class Normaliser:
         tie ("itas"). Read before phrase rewrites: "opening hours" is English although it
         becomes "jam buka"."""
         english = indonesian = 0
-        for word in _WORD.findall(text.lower().replace("’", "'")):
+        for word in self.typed_words(text):
+            if word in self._neutral:
+                continue
             en = self._english.get(word, 0.0)
             id_ = self._indonesian.get(word, 0.0)
             if word in self._english_markers or en >= id_ + LANGUAGE_MARGIN:
