@@ -3,6 +3,7 @@ hourly sweep."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
 import sqlite3
@@ -107,6 +108,43 @@ async def test_a_cached_read_is_loaded_again_after_the_stores_own_write(
         assert await store.read_cached("users", load) == 1
     finally:
         await store.close()
+
+
+async def count_users(db: aiosqlite.Connection) -> int:
+    rows = await db.execute_fetchall("SELECT count(*) FROM users")
+    return int(next(iter(rows))[0])
+
+
+async def test_a_cached_read_is_loaded_again_after_another_process_writes(
+    tmp_path: Path, migrated_database: Path
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    shutil.copyfile(migrated_database, path)
+    store = await Store.open(path)
+    try:
+        assert await store.read_cached("users", count_users) == 0
+        with sqlite3.connect(path) as other:  # `ukkbot` run from a shell, say
+            other.execute(
+                "INSERT INTO users (channel, user_key, first_seen, last_seen) "
+                "VALUES ('web', 's1', '2026-12-01', '2026-12-01')"
+            )
+        assert await store.read_cached("users", count_users) == 1
+    finally:
+        await store.close()
+
+
+async def test_a_cached_read_does_not_wait_behind_the_readers_line(store: Store) -> None:
+    """Every message reads its chat state on the reader; the queue board must not queue
+    behind those reads (issue 13: it took three turns of that line under load)."""
+    release = threading.Event()
+    await store.reader.create_function("hold", 0, lambda: release.wait(10))
+    held = asyncio.ensure_future(store.reader.execute_fetchall("SELECT hold()"))
+    try:
+        assert await asyncio.wait_for(store.read_cached("users", count_users), 5) == 0
+        assert not held.done()  # the reader was busy all along
+    finally:
+        release.set()
+        await held
 
 
 async def test_the_sweep_forgets_whatsapp_ids_after_30_days_without_a_new_message(
