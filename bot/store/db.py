@@ -127,8 +127,8 @@ class Store:
     @property
     def reader(self) -> aiosqlite.Connection:
         """A second, read-only connection (its own thread) for reads many people make at once,
-        such as the queue board: they neither wait behind writes nor hold writes up. It sees
-        committed data only. For ":memory:" it is the same connection."""
+        such as every message's chat state: they neither wait behind writes nor hold writes
+        up. It sees committed data only. For ":memory:" it is the same connection."""
         return self._reader
 
     async def read_cached(
