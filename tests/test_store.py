@@ -85,52 +85,41 @@ async def test_a_cached_read_that_failed_is_loaded_again_next_time(store: Store)
     assert len(loads) == 2
 
 
+async def count_users(db: aiosqlite.Connection) -> int:
+    rows = await db.execute_fetchall("SELECT count(*) FROM users")
+    return int(next(iter(rows))[0])
+
+
 @pytest.mark.parametrize("where", ["file", ":memory:"])
 async def test_a_cached_read_is_loaded_again_after_the_stores_own_write(
     where: str, tmp_path: Path, migrated_database: Path
 ) -> None:
-    """A file has a separate reader, which sees the writer's commits in data_version; in
-    memory the one connection counts its own changes instead."""
+    """A file's version is data_version on a connection that never writes, which sees the
+    writer's commits; in memory the one connection counts its own changes instead."""
     path: Path | str = ":memory:"
     if where == "file":
         path = tmp_path / "bot.sqlite3"
         shutil.copyfile(migrated_database, path)
     store = await Store.open(path)
     try:
-
-        async def load(db: aiosqlite.Connection) -> int:
-            rows = await db.execute_fetchall("SELECT count(*) FROM users")
-            return int(next(iter(rows))[0])
-
-        assert await store.read_cached("users", load) == 0
+        assert await store.read_cached("users", count_users) == 0
         async with store.transaction() as db:
             await users.touch_users(db, [("web", "s1", store.clock())])
-        assert await store.read_cached("users", load) == 1
-    finally:
-        await store.close()
-
-
-async def count_users(db: aiosqlite.Connection) -> int:
-    rows = await db.execute_fetchall("SELECT count(*) FROM users")
-    return int(next(iter(rows))[0])
-
-
-async def test_a_cached_read_is_loaded_again_after_another_process_writes(
-    tmp_path: Path, migrated_database: Path
-) -> None:
-    path = tmp_path / "bot.sqlite3"
-    shutil.copyfile(migrated_database, path)
-    store = await Store.open(path)
-    try:
-        assert await store.read_cached("users", count_users) == 0
-        with sqlite3.connect(path) as other:  # `ukkbot` run from a shell, say
-            other.execute(
-                "INSERT INTO users (channel, user_key, first_seen, last_seen) "
-                "VALUES ('web', 's1', '2026-12-01', '2026-12-01')"
-            )
         assert await store.read_cached("users", count_users) == 1
     finally:
         await store.close()
+
+
+async def test_a_cached_read_is_loaded_again_after_another_process_writes(
+    store: Store, tmp_path: Path
+) -> None:
+    assert await store.read_cached("users", count_users) == 0
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as other:  # `ukkbot` run from a shell, say
+        other.execute(
+            "INSERT INTO users (channel, user_key, first_seen, last_seen) "
+            "VALUES ('web', 's1', '2026-12-01', '2026-12-01')"
+        )
+    assert await store.read_cached("users", count_users) == 1
 
 
 async def test_a_cached_read_does_not_wait_behind_the_readers_line(store: Store) -> None:
